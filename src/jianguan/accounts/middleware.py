@@ -1,0 +1,12 @@
+"""Placeholder: replaced by the authentication work."""
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+
+class SessionPolicyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)

@@ -1,0 +1,24 @@
+"""The `jianguan` command: Django's management commands under the project's own name.
+
+`jianguan keys rotate`, `jianguan audit verify`, `jianguan demo`, `jianguan users add …` are
+management commands of the project's apps; anything else Django knows works too
+(`jianguan migrate`, `jianguan runserver`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jianguan.settings.development")
+    from django.core.management import execute_from_command_line
+
+    args = list(sys.argv if argv is None else argv)
+    args[0] = "jianguan"
+    execute_from_command_line(args)
+
+
+if __name__ == "__main__":
+    main()

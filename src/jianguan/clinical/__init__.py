@@ -1,0 +1,1 @@
+"""Clinical engine: pure Python, no Django (see DESIGN.md)."""

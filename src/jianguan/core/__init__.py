@@ -1,0 +1,1 @@
+"""Shared pieces: keys and field encryption, institution scoping, errors, request context."""

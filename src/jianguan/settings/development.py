@@ -1,0 +1,10 @@
+"""`make run`: local development and demo on 127.0.0.1."""
+
+from __future__ import annotations
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR
+from jianguan.core.sitesecret import load_or_create_secret_key
+
+DEBUG = False  # keep error pages identical to production (ID-05)
+SECRET_KEY = load_or_create_secret_key(VAR_DIR)

@@ -1,0 +1,54 @@
+"""Shell pages: dashboard, key status, and the error pages (generic, with a correlation id)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from jianguan.accounts.decorators import staff_view
+from jianguan.core import context
+
+log = logging.getLogger("jianguan.web")
+
+
+@staff_view()
+def dashboard(request: HttpRequest) -> HttpResponse:
+    from jianguan.accounts.matrix import roles
+
+    labels = roles()
+    held = [labels.get(code, code) for code in sorted(request.user.role_codes)]
+    return render(request, "web/dashboard.html", {"role_labels": held})
+
+
+@staff_view("security.keys.view")
+def key_status(request: HttpRequest) -> HttpResponse:
+    from jianguan.core.keyadmin import status
+
+    return render(request, "web/key_status.html", {"status": status()})
+
+
+def _error(request: HttpRequest, status: int, template: str) -> HttpResponse:
+    response = render(
+        request, template, {"correlation_id": context.current().request_id}, status=status
+    )
+    return response
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 404, "web/404.html")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 400, "web/400.html")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # ID-05: the log has the stack trace under the correlation id; the page has only the id.
+    return _error(request, 500, "web/500.html")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    log.warning("csrf failure: %s", reason)
+    return _error(request, 403, "web/csrf.html")
