@@ -49,6 +49,7 @@ def staff_view(capability: str | None = None) -> Callable[[View], View]:
                         resource_type="view",
                         resource_id=request.resolver_match.view_name if request.resolver_match else "",
                         purpose=f"missing capability {capability}",
+                        defer=True,
                     )
                     raise Http404
             return view(request, *args, **kwargs)
@@ -59,3 +60,24 @@ def staff_view(capability: str | None = None) -> Callable[[View], View]:
         return wrapper
 
     return decorate
+
+
+def reauth_required(view: View) -> View:
+    """Password and MFA changes and exports need a fresh password + TOTP check (AUTHN-13, SES-05)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        import time
+        from urllib.parse import urlencode
+
+        at = request.session.get("reauth_at")
+        if at is None or time.time() - float(at) > settings.JIANGUAN_REAUTH_SECONDS:
+            url = reverse("accounts:reauth") + "?" + urlencode({"next": request.get_full_path()})
+            if request.headers.get("HX-Request"):
+                response = HttpResponse(status=401)
+                response["HX-Redirect"] = url
+                return response
+            return redirect(url)
+        return view(request, *args, **kwargs)
+
+    return wrapper
