@@ -180,3 +180,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Addresses of reverse proxies whose X-Forwarded-For is believed (client address in the ledger).
+JIANGUAN_TRUSTED_PROXIES = tuple(
+    a for a in os.environ.get("JIANGUAN_TRUSTED_PROXIES", "").split(",") if a
+)
