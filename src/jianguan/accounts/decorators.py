@@ -24,6 +24,11 @@ View = Callable[..., HttpResponse]
 
 def login_redirect(request: HttpRequest) -> HttpResponse:
     url = reverse(settings.LOGIN_URL)
+    if request.method == "GET" and request.path != "/":
+        # Back to the page asked for after sign-in; only the path, never a query (D-15).
+        from urllib.parse import urlencode
+
+        url += "?" + urlencode({"next": request.path})
     if request.headers.get("HX-Request"):
         response = HttpResponse(status=401)
         response["HX-Redirect"] = url

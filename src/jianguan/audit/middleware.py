@@ -1,7 +1,16 @@
-"""Placeholder: replaced by the ledger work."""
+"""Flush the request's deferred audit entries (reads, denials) once the response is decided.
+
+They are appended together in their own short transaction (D-07, D-08), also when the view
+raised. If that append fails the request fails too: data is not handed out unaudited.
+"""
+
+from __future__ import annotations
+
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+
+from . import ledger
 
 
 class AuditFlushMiddleware:
@@ -9,4 +18,5 @@ class AuditFlushMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        with ledger.buffered():
+            return self.get_response(request)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
 
 from .errors import DecryptionFailed, KeyDestroyed
 from .keys import FileKeyProvider, key_provider
@@ -53,9 +54,16 @@ class KeyRing:
         if hit is not None and now - hit[0] < CACHE_SECONDS:
             return hit[1]
         wrapped = self.store.get(scope_id)
+        if wrapped is not None and str(scope_id) in self.store.logged_deletions():
+            # A key store restored from a backup still holds erased keys until replay (PR-04).
+            raise KeyDestroyed(f"data key of scope {scope_id} was erased")
         if wrapped is None:
-            if not create or self.store.was_destroyed(scope_id):
-                raise KeyDestroyed(f"no data key for scope {scope_id}")
+            if self.store.was_destroyed(scope_id):
+                raise KeyDestroyed(f"data key of scope {scope_id} was erased")
+            if not create:
+                # Not an erasure: a tampered header, or a key store that does not belong to this
+                # database. Fail loudly instead of reading as a tombstone.
+                raise DecryptionFailed(f"no data key for scope {scope_id}")
             dek = secrets.token_bytes(32)
             wrapped = self.store.put_if_absent(
                 scope_id, self.provider.wrap(dek, _dek_context(scope_id))
@@ -83,18 +91,23 @@ class KeyRing:
 
 _ring: KeyRing | None = None
 _ring_lock = threading.Lock()
+_ring_setting: object = None
 
 
 def keyring() -> KeyRing:
     """The process-wide key ring for the configured key file and key store."""
-    global _ring
-    from django.conf import settings
-
+    global _ring, _ring_setting
     provider = key_provider()
-    store_path = Path(settings.JIANGUAN_KEYSTORE)
+    configured = settings.JIANGUAN_KEYSTORE
+    ring = _ring
+    # Fast path on every seal/open: same provider and same setting object, same ring.
+    if ring is not None and ring.provider is provider and configured is _ring_setting:
+        return ring
+    store_path = Path(configured)
     with _ring_lock:
         if _ring is None or _ring.provider is not provider or _ring.store.path != store_path:
             _ring = KeyRing(provider, KeyStore(store_path))
+        _ring_setting = configured
         return _ring
 
 
@@ -102,7 +115,9 @@ def associated_data(header: bytes, table: str, column: str, row_id: object) -> b
     return header + f"|{table}|{column}|{row_id}".encode()
 
 
-def seal(plaintext: bytes, *, scope_id: uuid.UUID, table: str, column: str, row_id: object) -> bytes:
+def seal(
+    plaintext: bytes, *, scope_id: uuid.UUID, table: str, column: str, row_id: object
+) -> bytes:
     header = bytes([FORMAT]) + scope_id.bytes
     nonce = secrets.token_bytes(NONCE_LEN)
     aad = associated_data(header, table, column, row_id)

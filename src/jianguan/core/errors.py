@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class JianguanError(Exception):
-    """Base for errors shown to a user: `code` is stable, `message` is translated, `field` is where."""
+    """Base for errors shown to a user: a stable `code`, a translated `message`, the `field`."""
 
     code = "error"
     default_message: str | Promise = _("操作失败")
@@ -19,7 +19,7 @@ class JianguanError(Exception):
 
 
 class UnscopedQuery(RuntimeError):
-    """A personal-data model was queried without `for_actor(actor, action)` or `unscoped(reason=…)`."""
+    """A personal-data model was queried without `for_actor(actor, …)` or `unscoped(reason=…)`."""
 
 
 class KeyError_(JianguanError):
@@ -43,6 +43,25 @@ class KeyRetired(KeyError_):
 class DecryptionFailed(KeyError_):
     code = "decryption_failed"
     default_message = _("密文校验失败")
+
+
+class KekIsCurrent(KeyError_, ValueError):
+    """Retiring would delete the KEK that wraps every new data key."""
+
+    code = "kek_current"
+    default_message = _("不能停用当前主密钥版本")
+
+
+class KekStillInUse(KeyError_):
+    """Data keys are still wrapped by a KEK version that would be retired: rewrap first."""
+
+    code = "kek_in_use"
+    default_message = _("仍有数据密钥由该主密钥版本封装，请先执行 jianguan keys rewrap")
+
+
+class KekAlreadyRetired(KeyError_):
+    code = "kek_already_retired"
+    default_message = _("该主密钥版本已停用")
 
 
 class PermissionDeniedNotFound(JianguanError):

@@ -9,7 +9,10 @@ Every field of a model holding personal data has one class, recorded next to the
 * ``plaintext`` — listed in the model's ``PLAINTEXT_FIELDS`` with the reason it must stay
   queryable (scoping, filtering, sorting, population runs). ``docs/security.md`` lists them.
 
-A test walks every `PersonalDataModel` and fails on a field with no class.
+A test walks every `PersonalDataModel` and fails on a field with no class. Exact lookups go
+through `lookup_exact(queryset, "<index field>", value, tenant_id=…)`, which narrows by the index
+and confirms by decrypting. `QuerySet.update()`/`bulk_update()` of an encrypted field raise
+TypeError (they would pass plaintext to SQL): change such values through `save()`.
 
 Encrypted values are decrypted lazily, on attribute access, because the associated data needs the
 row (table, column, primary key) and the data key's scope, which only the instance knows.
@@ -19,12 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from django.db import models
 
-from .blind import blind_index, plan_bits
+from .blind import blind_index, normalise_text, plan_bits
 from .crypto import open_sealed, seal
 from .errors import KeyDestroyed
 
@@ -66,21 +69,32 @@ class EncryptedDescriptor:
             return self
         name = self.field.attname
         if name not in instance.__dict__:
-            instance.refresh_from_db(fields=[name])
+            # Deferred (`.only()`/`.defer()`): fetch the stored ciphertext itself, not a decrypted
+            # copy as refresh_from_db would, so that an unchanged value is saved back unchanged.
+            manager = type(instance)._base_manager.db_manager(instance._state.db)
+            instance.__dict__[name] = (
+                manager.filter(pk=instance.pk).values_list(name, flat=True).get()
+            )
         value = instance.__dict__[name]
         if not isinstance(value, Sealed):
             return value
         cache = instance.__dict__.setdefault("_decrypted", {})
         if name not in cache:
             cache[name] = self.field.decrypt(instance, value)
+            if self.field.kind == "json":
+                # JSON values are mutable in place: remember what was decrypted, so pre_save can
+                # tell an in-place change from an untouched value.
+                snapshot = instance.__dict__.setdefault("_decrypted_json", {})
+                snapshot[name] = CODECS["json"][0](cache[name])
         return cache[name]
 
     def __set__(self, instance: models.Model, value: Any) -> None:
         instance.__dict__[self.field.attname] = value
         instance.__dict__.get("_decrypted", {}).pop(self.field.attname, None)
+        instance.__dict__.get("_decrypted_json", {}).pop(self.field.attname, None)
 
 
-class EncryptedField(models.BinaryField):
+class EncryptedField(models.BinaryField):  # type: ignore[type-arg]
     """AES-256-GCM under the row's scope key; `kind` is text, bytes, date or json."""
 
     data_class = "encrypted"
@@ -98,7 +112,9 @@ class EncryptedField(models.BinaryField):
         kwargs["kind"] = self.kind
         return name, path, args, kwargs
 
-    def contribute_to_class(self, cls: type[models.Model], name: str, private_only: bool = False) -> None:
+    def contribute_to_class(
+        self, cls: type[models.Model], name: str, private_only: bool = False
+    ) -> None:
         super().contribute_to_class(cls, name, private_only)
         setattr(cls, self.attname, EncryptedDescriptor(self))
 
@@ -129,12 +145,29 @@ class EncryptedField(models.BinaryField):
             return SHREDDED
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
-        value = model_instance.__dict__.get(self.attname)
-        if value is None or isinstance(value, Sealed):
-            return value
-        if value == "" and self.kind == "text":
+        state = model_instance.__dict__
+        value = state.get(self.attname)
+        if isinstance(value, Sealed):
+            snapshot = state.get("_decrypted_json", {}).get(self.attname)
+            if snapshot is None:
+                return value  # unchanged: saved back byte for byte, no re-encryption
+            value = state["_decrypted"][self.attname]
+            if CODECS["json"][0](value) == snapshot:
+                return state[self.attname]
+        if value is None:
             return None
-        return self.encrypt(model_instance, value)
+        if isinstance(value, Shredded):
+            raise ValueError(f"an erased value cannot be written to {self.name}")
+        if value == "" and self.kind == "text":
+            state[self.attname] = None
+            return None
+        sealed = Sealed(self.encrypt(model_instance, value))
+        # Keep the ciphertext on the instance, so that saving it again writes the same bytes.
+        state[self.attname] = sealed
+        state.setdefault("_decrypted", {})[self.attname] = value
+        if self.kind == "json":
+            state.setdefault("_decrypted_json", {})[self.attname] = CODECS["json"][0](value)
+        return sealed
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None or isinstance(value, Sealed | bytes | memoryview):
@@ -143,7 +176,7 @@ class EncryptedField(models.BinaryField):
         raise TypeError(f"plaintext given for encrypted field {self.name}: use a blind index")
 
 
-class BlindIndexField(models.BigIntegerField):
+class BlindIndexField(models.BigIntegerField):  # type: ignore[type-arg]
     """HMAC of another field's plaintext, truncated by the planner; recomputed on every save."""
 
     data_class = "blind-index"
@@ -175,11 +208,16 @@ class BlindIndexField(models.BigIntegerField):
         return f"{model._meta.db_table}.{self.column}"
 
     def compute(self, model: type[models.Model], tenant_id: uuid.UUID, *values: Any) -> int | None:
-        parts = [v.isoformat() if isinstance(v, dt.date) else str(v) for v in values if v]
-        if len(parts) != len(self.sources):
+        parts = [_match_form(v) for v in values]
+        if len(parts) != len(self.sources) or not all(parts):
             return None
+        # Parts are normalised one by one and joined with NUL, which normalisation keeps: joining
+        # first would let ("ab", "c") and ("a", "bc") share an index value.
         return blind_index(
-            "\x1f".join(parts), index_name=self.index_name(model), tenant_id=tenant_id, bits=self.bits
+            "\x00".join(p for p in parts if p),
+            index_name=self.index_name(model),
+            tenant_id=tenant_id,
+            bits=self.bits,
         )
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
@@ -190,3 +228,39 @@ class BlindIndexField(models.BigIntegerField):
         value = self.compute(type(model_instance), tenant_id, *values)
         setattr(model_instance, self.attname, value)
         return value
+
+
+def _match_form(value: Any) -> str | None:
+    """The exact-match form of an index source (D-29); None for a missing or erased value."""
+    if value is None or isinstance(value, Shredded) or value == "":
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return normalise_text(str(value))
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+def lookup_exact(
+    queryset: models.QuerySet[M], index_field: str, *values: Any, tenant_id: uuid.UUID
+) -> list[M]:
+    """Rows of `queryset` whose index sources equal `values` (exact after NFKC, D-29).
+
+    The blind index narrows the candidates in SQL; decryption then confirms each one, because the
+    planner makes every index value shared by about two rows or more on purpose (BI-03).
+    """
+    model = queryset.model
+    field = model._meta.get_field(index_field)
+    if not isinstance(field, BlindIndexField):
+        raise TypeError(f"{model.__name__}.{index_field} is not a blind index")
+    index_value = field.compute(model, tenant_id, *values)
+    if index_value is None:
+        return []
+    wanted = [_match_form(v) for v in values]
+    return [
+        row
+        for row in queryset.filter(**{field.attname: index_value})
+        if row.blind_index_tenant_id() == tenant_id  # type: ignore[attr-defined]
+        and [_match_form(getattr(row, source)) for source in field.sources] == wanted
+    ]

@@ -8,19 +8,23 @@ interface a KMS or HSM backend will implement later; `FileKeyProvider` is the de
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import secrets
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
 
-from .errors import DecryptionFailed, KeyRetired
-from .sitesecret import write_private
+from .errors import DecryptionFailed, KekIsCurrent, KeyRetired
+from .sitesecret import create_private, write_private
 
 KEK_ID = "keyfile-kek"
 
@@ -60,6 +64,7 @@ class FileKeyProvider:
         self.path = path
         self._lock = threading.Lock()
         self._data: dict[str, object] | None = None
+        self._stamp: tuple[int, int, int] | None = None
 
     # -- file handling -------------------------------------------------------------------------
     def exists(self) -> bool:
@@ -79,22 +84,33 @@ class FileKeyProvider:
             "head_signing_key": _b64(secrets.token_bytes(32)),
             "blind_index_root": _b64(secrets.token_bytes(32)),
         }
+        return create_private(self.path, json.dumps(data, indent=1).encode())
+
+    def _file_stamp(self) -> tuple[int, int, int] | None:
         try:
-            write_private(self.path, json.dumps(data, indent=1).encode())
-        except FileExistsError:
-            return False
-        return True
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     def _load(self) -> dict[str, object]:
-        if self._data is None:
-            if not self.path.exists():
+        # `jianguan keys rotate/retire` run in another process replace the file (new inode), and
+        # every server process must see it at once: a stale copy would keep wrapping new data keys
+        # with the old KEK, fail on keys re-wrapped by the new one, and keep using retired KEKs
+        # (ENC-04). One stat per call is cheap next to the unwrap it precedes.
+        stamp = self._file_stamp()
+        if self._data is None or stamp != self._stamp:
+            if stamp is None:
                 self.create()
+                stamp = self._file_stamp()
             self._data = json.loads(self.path.read_text())
+            self._stamp = stamp
         return self._data
 
     def _save(self, data: dict[str, object]) -> None:
         write_private(self.path, json.dumps(data, indent=1).encode())
         self._data = data
+        self._stamp = self._file_stamp()
 
     def reload(self) -> None:
         self._data = None
@@ -135,8 +151,20 @@ class FileKeyProvider:
         except Exception as exc:  # InvalidTag: wrong KEK, wrong context or a tampered blob
             raise DecryptionFailed("data key does not unwrap") from exc
 
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One writer of the key file at a time, across threads and processes."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with self._lock, open(os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600), "rb") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
     def rotate(self) -> int:
-        with self._lock:
+        with self._exclusive():
             self.reload()
             data = dict(self._load())
             keks = dict(self._keks())
@@ -148,19 +176,22 @@ class FileKeyProvider:
             return new
 
     def retire_below(self, version: int) -> None:
-        with self._lock:
+        with self._exclusive():
             self.reload()
             data = dict(self._load())
             if version > int(str(data["kek_current"])):
-                raise ValueError("cannot retire the current KEK version")
+                raise KekIsCurrent()
             # The retired KEKs are deleted from the file, so a retired version fails loudly.
             data["keks"] = {v: k for v, k in self._keks().items() if int(v) >= version}
-            data["kek_min"] = version
+            data["kek_min"] = max(version, int(str(data["kek_min"])))
             self._save(data)
 
     # -- other keys -------------------------------------------------------------------------------
     def _key(self, name: str) -> bytes:
-        return _unb64(str(self._load()[name]))
+        # These keys never change during the key file's life (rotation replaces KEKs only), so
+        # they need no freshness check: the blind index and the ledger ask for them on every call.
+        data = self._data if self._data is not None else self._load()
+        return _unb64(str(data[name]))
 
     def audit_mac_key(self) -> bytes:
         return self._key("audit_mac_key")
@@ -174,17 +205,22 @@ class FileKeyProvider:
 
 _provider: FileKeyProvider | None = None
 _provider_lock = threading.Lock()
+_provider_setting: object = None
 
 
 def key_provider() -> FileKeyProvider:
     """The process-wide key provider named by settings.JIANGUAN_KEY_FILE."""
-    global _provider
-    from django.conf import settings
-
-    path = Path(settings.JIANGUAN_KEY_FILE)
+    global _provider, _provider_setting
+    configured = settings.JIANGUAN_KEY_FILE
+    provider = _provider
+    # Fast path on every field read: the same setting object means the same provider.
+    if provider is not None and configured is _provider_setting:
+        return provider
+    path = Path(configured)
     with _provider_lock:
         if _provider is None or _provider.path != path:
             _provider = FileKeyProvider(path)
+        _provider_setting = configured
         return _provider
 
 

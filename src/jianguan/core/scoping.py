@@ -58,7 +58,9 @@ class PersonalDataModel(models.Model):
     }
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    institution = models.ForeignKey("accounts.Institution", on_delete=models.PROTECT, related_name="+")
+    institution = models.ForeignKey(
+        "accounts.Institution", on_delete=models.PROTECT, related_name="+"
+    )
 
     objects: Any = ScopedManager()
 
@@ -66,7 +68,7 @@ class PersonalDataModel(models.Model):
         abstract = True
 
     def encryption_scope_id(self) -> uuid.UUID:
-        return self.institution_id  # type: ignore[attr-defined,no-any-return]
+        return self.institution_id
 
     def blind_index_tenant_id(self) -> uuid.UUID:
-        return self.institution_id  # type: ignore[attr-defined,no-any-return]
+        return self.institution_id

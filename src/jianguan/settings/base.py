@@ -16,6 +16,9 @@ DEBUG = False
 ALLOWED_HOSTS = [h for h in os.environ.get("JIANGUAN_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
 INSTALLED_APPS = [
+    # Admin is installed (not routed) so that every app's admin.py is autodiscovered and the
+    # D-14 test can prove no personal-data model is registered.
+    "django.contrib.admin",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -104,6 +107,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "jianguan.accounts.passwords.LengthValidator"},
     {"NAME": "jianguan.accounts.passwords.BlocklistValidator"},
     {"NAME": "jianguan.accounts.passwords.UserAttributeValidator"},
+    {"NAME": "jianguan.accounts.passwords.InstitutionCompositionValidator"},
 ]
 
 LANGUAGE_CODE = "zh-hans"

@@ -7,4 +7,5 @@ app_name = "web"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("security/keys/", views.key_status, name="key_status"),
+    path("inbox/<str:notification_id>/read/", views.inbox_read, name="inbox_read"),
 ]

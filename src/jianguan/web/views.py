@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_POST
 
 from jianguan.accounts.decorators import staff_view
 from jianguan.core import context
+from jianguan.core.notify import kind_label, mark_read, unread_for
 
 log = logging.getLogger("jianguan.web")
 
@@ -19,7 +22,26 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
     labels = roles()
     held = [labels.get(code, code) for code in sorted(request.user.role_codes)]
-    return render(request, "web/dashboard.html", {"role_labels": held})
+    return render(
+        request,
+        "web/dashboard.html",
+        {"role_labels": held, "inbox": inbox_items(request.user.pk)},
+    )
+
+
+def inbox_items(user_id: Any) -> list[dict[str, Any]]:
+    return [
+        {"id": n.id, "label": kind_label(n.kind), "severity": n.severity, "link": n.link, "at": n.created}
+        for n in unread_for(user_id)
+    ]
+
+
+@staff_view()
+@require_POST
+def inbox_read(request: HttpRequest, notification_id: str) -> HttpResponse:
+    """Mark one of the user's own notifications read; answers with the refreshed inbox (htmx)."""
+    mark_read(request.user.pk, notification_id)
+    return render(request, "web/_inbox.html", {"inbox": inbox_items(request.user.pk)})
 
 
 @staff_view("security.keys.view")

@@ -1,0 +1,237 @@
+"""No view or service of the project can return another institution's row (issue 2, D-13, AZ-12).
+
+Data-driven: every URL pattern of the project (walked from the live resolver, so later issues'
+pages are covered without editing this file) is requested by institution A's staff, with every
+uuid parameter set to one of institution B's ids; B's usernames, names and ids must never appear,
+and an object URL must answer 404. The same ids are fed to the selectors and services that take
+an actor.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.apps import apps
+from django.http import HttpResponse
+from django.test import Client
+
+from jianguan.accounts import matrix, selectors
+from jianguan.accounts.models import Institution, Team, User
+from jianguan.accounts.services import users as services
+from jianguan.core.actors import Actor
+from jianguan.core.errors import PermissionDeniedNotFound
+from jianguan.core.scoping import PersonalDataModel
+from tests.accounts.urlwalk import Route, routes
+from tests.conftest import login_as
+
+ROUTES = routes()
+NON_EXCLUSIVE = sorted(set(matrix.roles()) - matrix.exclusive_roles())
+B_NAME = "贝另机构"
+B_MOBILE = "13712345678"
+
+
+@dataclass
+class World:
+    a_inst: Institution
+    b_inst: Institution
+    a_admin: User
+    a_staff: User
+    b_admin: User
+    b_user: User
+    b_team: Team
+
+    @property
+    def b_ids(self) -> list[str]:
+        return [str(self.b_user.pk), str(self.b_admin.pk), str(self.b_team.pk), str(self.b_inst.pk)]
+
+    @property
+    def b_secrets(self) -> list[str]:
+        """Strings that would show a B row leaked into a response."""
+        return [
+            self.b_user.username,
+            self.b_admin.username,
+            B_NAME,
+            B_MOBILE,
+            str(self.b_user.pk),
+            str(self.b_admin.pk),
+            str(self.b_team.pk),
+            self.b_team.name,
+        ]
+
+
+@pytest.fixture
+def world(
+    institution: Institution, other_institution: Institution, make_user: Callable[..., User]
+) -> World:
+    a_admin = make_user("institution_admin", username="aaa-admin")
+    a_staff = make_user(*NON_EXCLUSIVE, username="aaa-staff")
+    b_admin = make_user("institution_admin", username="bbb-admin-zq", inst=other_institution)
+    b_user = make_user(
+        "doctor",
+        username="bbb-doctor-zq",
+        inst=other_institution,
+        full_name=B_NAME,
+        mobile=B_MOBILE,
+    )
+    b_team = Team.objects.create(institution=other_institution, name="贝队-zq", lead=b_user)
+    b_team.members.add(b_user)
+    return World(institution, other_institution, a_admin, a_staff, b_admin, b_user, b_team)
+
+
+def _body(response: HttpResponse) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode(errors="replace")  # type: ignore[attr-defined]
+    return response.content.decode(errors="replace")
+
+
+def _requests(route: Route, world: World) -> Iterator[tuple[str, str]]:
+    """(method, path): every B id in every uuid slot; argument-free pages once, by GET."""
+    if not route.uuid_params:
+        yield "GET", route.path()
+        return
+    for b_id in world.b_ids:
+        yield "GET", route.path(b_id)
+        yield "POST", route.path(b_id)
+
+
+def _check_route(route: Route, world: World, user: User) -> None:
+    for method, path in _requests(route, world):
+        client = login_as(Client(), user)  # a fresh session: a logout page must not end the walk
+        response = client.get(path) if method == "GET" else client.post(path, {})
+        # The page may echo its own path (the language switch's "next"): that is not a B row.
+        body = _body(response).replace(path, "")
+        for secret in world.b_secrets:
+            assert secret not in body, f"{method} {path} shows B's {secret!r}"
+            assert secret not in response.get("Location", ""), f"{method} {path} redirects to B"
+        if route.uuid_params:
+            assert response.status_code == 404, f"{method} {path}: {response.status_code}"
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[r.template for r in ROUTES])
+def test_no_page_shows_another_institution_to_a_staff_user_with_every_role(
+    route: Route, world: World
+) -> None:
+    _check_route(route, world, world.a_staff)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[r.template for r in ROUTES])
+def test_no_page_shows_another_institution_to_the_institution_admin(
+    route: Route, world: World
+) -> None:
+    _check_route(route, world, world.a_admin)
+
+
+def test_the_walk_covers_object_urls() -> None:
+    templates = {r.template for r in ROUTES if r.uuid_params}
+    assert "/accounts/users/<uuid:user_id>/" in templates
+    assert "/accounts/teams/<uuid:team_id>/" in templates
+
+
+def test_b_rows_are_untouched_after_the_walk(world: World) -> None:
+    for route in ROUTES:
+        if route.uuid_params:
+            _check_route(route, world, world.a_admin)
+    b_user = User.objects.unscoped(reason="test").get(pk=world.b_user.pk)
+    assert b_user.is_active
+    assert b_user.role_codes == {"doctor"}
+    assert Team.objects.get(pk=world.b_team.pk).name == "贝队-zq"
+
+
+# --- selectors and services ----------------------------------------------------------------------
+
+
+def _actors(world: World) -> list[Actor]:
+    return [
+        Actor("staff", world.a_admin.pk, world.a_inst.pk, frozenset({"institution_admin"})),
+        Actor("staff", world.a_staff.pk, world.a_inst.pk, frozenset(NON_EXCLUSIVE)),
+        Actor.system("test", world.a_inst.pk),
+    ]
+
+
+def test_no_personal_data_model_returns_a_b_row_through_for_actor(world: World) -> None:
+    models = [m for m in apps.get_models() if issubclass(m, PersonalDataModel)]
+    assert User in models
+    for actor in _actors(world):
+        for model in models:
+            for cap in matrix.capabilities():
+                qs = model.objects.for_actor(actor, cap)
+                assert not qs.filter(institution_id=world.b_inst.pk).exists(), (model, cap)
+
+
+def test_user_selectors_return_nothing_for_b_ids(world: World) -> None:
+    for actor in _actors(world):
+        for cap in (selectors.USER_VIEW, selectors.USER_MANAGE, selectors.TEAM_MANAGE):
+            assert selectors.user_for(actor, world.b_user.pk, cap) is None
+        assert list(selectors.users_by_ids(actor, world.b_ids)) == []
+        assert selectors.search_users(actor, B_NAME) == []
+        assert selectors.search_users(actor, B_MOBILE) == []
+        assert selectors.user_for_username(actor, world.b_user.username) is None
+        assert world.b_user.pk not in {u.pk for u in selectors.user_list(actor)}
+        assert selectors.team_for(actor, world.b_team.pk) is None
+        assert world.b_team.pk not in {t.pk for t in selectors.teams_for(actor)}
+        assert world.b_user.pk not in {u.pk for u in selectors.team_candidates(actor)}
+
+
+USER_SERVICES: list[Callable[[Actor, User], object]] = [
+    lambda actor, user: services.disable_user(actor, user),
+    lambda actor, user: services.enable_user(actor, user),
+    lambda actor, user: services.reset_mfa(actor, user),
+    lambda actor, user: services.issue_password_link(actor, user),
+    lambda actor, user: services.set_roles(actor, user, ["nurse"]),
+    lambda actor, user: services.update_user(actor, user, full_name="改名", mobile="", email=""),
+    lambda actor, user: services.edit_user(
+        actor, user, full_name="改名", mobile="", email="", roles=["nurse"]
+    ),
+]
+
+
+@pytest.mark.parametrize("service", USER_SERVICES)
+def test_user_services_refuse_a_b_user(
+    service: Callable[[Actor, User], object], world: World
+) -> None:
+    actor = _actors(world)[0]
+    with pytest.raises(PermissionDeniedNotFound):
+        service(actor, world.b_user)
+    b_user = User.objects.unscoped(reason="test").get(pk=world.b_user.pk)
+    assert b_user.is_active and b_user.full_name == B_NAME and b_user.role_codes == {"doctor"}
+
+
+def test_team_service_refuses_a_b_team(world: World) -> None:
+    with pytest.raises(PermissionDeniedNotFound):
+        services.save_team(_actors(world)[0], world.b_team, name="x", lead_id=None, member_ids=[])
+    assert Team.objects.get(pk=world.b_team.pk).name == "贝队-zq"
+
+
+def test_team_service_refuses_b_members_and_b_lead(world: World) -> None:
+    actor = _actors(world)[0]
+    with pytest.raises(services.TeamMemberOutside):
+        services.save_team(actor, None, name="甲队", lead_id=None, member_ids=[world.b_user.pk])
+    with pytest.raises(services.TeamMemberOutside):
+        services.save_team(actor, None, name="甲队", lead_id=world.b_user.pk, member_ids=[])
+    assert not Team.objects.filter(institution=world.a_inst).exists()
+
+
+def test_unscoped_default_manager_is_refused() -> None:
+    from jianguan.core.errors import UnscopedQuery
+
+    with pytest.raises(UnscopedQuery):
+        list(User.objects.all())
+
+
+def _page_of_404(response: HttpResponse, path: str) -> str:
+    """The 404 body less what differs per request: id, masked CSRF token, the echoed path."""
+    body = _body(response).replace(response["X-Request-ID"], "").replace(path, "")
+    return re.sub(r'("X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+', r"\1", body)
+
+
+def test_a_random_uuid_and_a_b_uuid_get_the_same_404(world: World) -> None:
+    client = login_as(Client(), world.a_admin)
+    b_path = f"/accounts/users/{world.b_user.pk}/"
+    missing_path = f"/accounts/users/{uuid.uuid4()}/"
+    b, missing = client.get(b_path), client.get(missing_path)
+    assert b.status_code == missing.status_code == 404
+    assert _page_of_404(b, b_path) == _page_of_404(missing, missing_path)

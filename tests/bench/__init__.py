@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): slow, run by `python -m tests.bench.run`, never by pytest."""

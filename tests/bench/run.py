@@ -1,0 +1,147 @@
+"""`make bench`: run `main()` of every tests/bench/bench_*.py and rewrite docs/benchmarks.md.
+
+Each benchmark module's `main()` returns a list of `Result`. Django is set up once, on a fresh
+SQLite file in a temporary directory (WAL, as `make run` uses it) with the development settings;
+`DATABASE_URL` is ignored so that a benchmark never writes a million rows into a real database.
+`python -m tests.bench.run --no-write` prints the results without touching the document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import platform
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "benchmarks.md"
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+@dataclass
+class Result:
+    name: str
+    value: float
+    unit: str
+    target: str = ""
+    met: bool | None = None
+    note: str = ""
+
+
+def setup_django(var: Path) -> None:
+    os.environ.pop("DATABASE_URL", None)
+    os.environ["JIANGUAN_VAR"] = str(var)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "jianguan.settings.development"
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+def machine() -> list[str]:
+    cpu = "unknown CPU"
+    cores = 0
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and cpu == "unknown CPU":
+                cpu = line.split(":", 1)[1].strip()
+            if line.startswith("processor"):
+                cores += 1
+    except OSError:
+        pass
+    memory = ""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f", {int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
+    except OSError:
+        pass
+    import django
+
+    return [
+        f"Machine: {cpu}, {cores or os.cpu_count()} cores{memory}; {platform.platform()}",
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+        f"Django {django.get_version()}",
+    ]
+
+
+def _fmt(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}"
+
+
+def render(sections: list[tuple[str, str, list[Result]]], command: str, took: float) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m tests.bench.run`); rerun it to refresh these figures",
+        "rather than editing them by hand. The machine is shared (two cores, other work running",
+        "beside the benchmark), so expect a spread of ±20 % between runs.",
+        "",
+        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"- Command: `{command}` ({took:.0f} s in all)",
+        *[f"- {line}" for line in machine()],
+        "- Database: a fresh SQLite file (WAL, `synchronous=NORMAL`, IMMEDIATE transactions) in a",
+        "  temporary directory, development settings",
+        "",
+    ]
+    for title, description, results in sections:
+        lines += [f"## {title}", "", description.strip(), ""]
+        lines += ["| Measure | Result | Target | Met |", "|---|---|---|---|"]
+        for r in results:
+            met = "" if r.met is None else ("yes" if r.met else "**no**")
+            lines.append(f"| {r.name} | {_fmt(r.value)} {r.unit} | {r.target} | {met} |")
+        notes = [f"- {r.name}: {r.note}" for r in results if r.note]
+        if notes:
+            lines += ["", *notes]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+    var = Path(tempfile.mkdtemp(prefix="jianguan-bench-"))
+    started = time.perf_counter()
+    sections: list[tuple[str, str, list[Result]]] = []
+    try:
+        setup_django(var)
+        for path in sorted(BENCH_DIR.glob("bench_*.py")):
+            module = importlib.import_module(f"tests.bench.{path.stem}")
+            print(f"== {path.stem}", flush=True)
+            results: list[Result] = module.main()
+            title = getattr(module, "TITLE", path.stem)
+            sections.append((title, module.__doc__ or "", results))
+            for r in results:
+                print(f"   {r.name}: {_fmt(r.value)} {r.unit} {r.target}", flush=True)
+    finally:
+        shutil.rmtree(var, ignore_errors=True)
+    text = render(sections, "make bench", time.perf_counter() - started)
+    if args.no_write:
+        print(text)
+    else:
+        DOC.parent.mkdir(exist_ok=True)
+        DOC.write_text(text, encoding="utf-8")
+        print(f"wrote {DOC.relative_to(ROOT)}")
+    for _, _, results in sections:
+        for r in results:
+            if r.met is False:
+                print(f"target missed: {r.name} = {_fmt(r.value)} {r.unit} (target {r.target})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
