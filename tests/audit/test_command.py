@@ -88,7 +88,7 @@ def test_prove_writes_a_head_when_none_covers_the_entry(
     assert [h["tree_size"] for h in heads.read_heads()] == [4, 8]
 
 
-@pytest.mark.parametrize("entry", ["0", "4", "-1"])
+@pytest.mark.parametrize("entry", ["0", "4", "-1", "9" * 30])
 def test_prove_out_of_range_is_an_error_not_a_proof(
     add_entries: Callable[[int], None], entry: str
 ) -> None:

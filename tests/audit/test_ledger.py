@@ -282,15 +282,51 @@ def test_buffer_is_flushed_when_the_block_raises(doctor_actor: Actor) -> None:
     assert AuditEntry.objects.get().action == "access.denied"
 
 
-def test_fifty_deferred_entries_are_one_insert(doctor_actor: Actor) -> None:
+def test_fifty_deferred_entries_are_one_insert_statement(doctor_actor: Actor) -> None:
     with ledger.buffered():
         for _ in range(50):
             record("customer.view", actor=doctor_actor, customer_id=uuid.uuid4(), defer=True)
         with CaptureQueriesContext(connection) as queries:
             assert ledger.flush() == 50
-    inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT")]
-    assert len(inserts) == 1
+    inserts = [q["sql"] for q in queries.captured_queries if "INSERT" in q["sql"]]
+    assert len(inserts) == 1 and inserts[0].startswith("50 times: INSERT INTO audit_entry")
     assert AuditEntry.objects.count() == 50
+
+
+def test_an_append_that_fails_midway_leaves_nothing_behind(doctor_actor: Actor) -> None:
+    good = ledger.build("customer.view", actor=doctor_actor)
+    # The entries are inserted first; the child row then cannot be bound and the insert fails.
+    bad = dataclasses.replace(good, job_items=("ok", object()))  # type: ignore[arg-type]
+    with pytest.raises(Exception):  # noqa: B017 -- each database raises its own error type
+        ledger.append_many([good, bad])
+    assert AuditEntry.objects.count() == 0
+    assert AuditJobItem.objects.count() == 0
+
+
+def test_record_many_gives_one_deferred_entry_per_customer(doctor_actor: Actor) -> None:
+    customers = [uuid.uuid4() for _ in range(3)]
+    with ledger.buffered():
+        ledger.record_many("customer.view", customers, actor=doctor_actor)
+        assert AuditEntry.objects.count() == 0
+    entries = list(AuditEntry.objects.order_by("seq"))
+    assert [e.customer_id for e in entries] == customers
+    assert [e.resource_id for e in entries] == [str(c) for c in customers]
+    assert {(e.action, e.resource_type, e.actor_id) for e in entries} == {
+        ("customer.view", "customer", doctor_actor.id)
+    }
+    assert verify_ledger().ok
+
+
+def test_record_many_needs_one_resource_id_per_customer(doctor_actor: Actor) -> None:
+    with pytest.raises(ledger.LedgerError):
+        ledger.record_many("customer.view", [uuid.uuid4()], actor=doctor_actor, resource_ids=[])
+
+
+def test_record_many_refuses_an_overlong_resource_id(doctor_actor: Actor) -> None:
+    with pytest.raises(ledger.LedgerError):
+        ledger.record_many(
+            "customer.view", [uuid.uuid4()], actor=doctor_actor, resource_ids=["x" * 201]
+        )
 
 
 # -- job runs (D-07) ----------------------------------------------------------------------------

@@ -52,6 +52,16 @@ def test_empty_ledger_verifies() -> None:
     assert (result.ok, result.entries) == (True, 0)
 
 
+def test_empty_ledger_with_a_head_of_size_zero_verifies(
+    add_entries: Callable[[int], None],
+) -> None:
+    heads.write_head()
+    add_entries(2)
+    heads.write_head()
+    result = verify_ledger()
+    assert (result.ok, result.heads_checked) == (True, 2)
+
+
 @pytest.mark.usefixtures("ten")
 def test_untouched_ledger_verifies_with_its_heads() -> None:
     heads.write_head()

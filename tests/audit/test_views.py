@@ -121,7 +121,7 @@ def test_unknown_username_is_an_error_next_to_the_field(auditor: tuple[Client, U
     response = client.get(reverse(LIST), {"user": "nobody"})
     assert response.status_code == 200
     assert response.context["form"].errors["user"] == ["本机构没有这个用户名"]
-    assert 'id="id_user_errors"' in response.content.decode()
+    assert 'id="id_user_error"' in response.content.decode()
 
 
 def test_username_of_another_institution_is_unknown(
@@ -199,6 +199,16 @@ def test_pages_are_fifty_newest_first_with_older_and_newer_links(
     assert third.context["page"].older is None
     back = client.get(reverse(LIST), {"after": 70})
     assert rows(back) == list(range(120, 70, -1))
+
+
+@pytest.mark.parametrize("position", ["abc", "-5", "9" * 30, "١٢"])
+def test_bad_paging_positions_are_ignored(auditor: tuple[Client, User], position: str) -> None:
+    client, user = auditor
+    record("auth.login", actor=actor(user))
+    for key in ("before", "after"):
+        response = client.get(reverse(LIST), {key: position})
+        assert response.status_code == 200
+        assert rows(response) == [1]
 
 
 # -- export -------------------------------------------------------------------------------------

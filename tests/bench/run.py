@@ -1,8 +1,10 @@
 """`make bench`: run `main()` of every tests/bench/bench_*.py and rewrite docs/benchmarks.md.
 
-Each benchmark module's `main()` returns a list of `Result`. Django is set up once, on a fresh
-SQLite file in a temporary directory (WAL, as `make run` uses it) with the development settings;
-`DATABASE_URL` is ignored so that a benchmark never writes a million rows into a real database.
+Each benchmark module's `main()` returns a list of `Result`; its docstring describes the setup,
+and an optional module-level `ANALYSIS` (Markdown) explains the figures, a missed target above
+all. Django is set up once, on a fresh SQLite file in a temporary directory (WAL, as `make run`
+uses it) with the development settings and collected static files; `DATABASE_URL` is ignored so
+that a benchmark never writes a million rows into a real database.
 `python -m tests.bench.run --no-write` prints the results without touching the document.
 """
 
@@ -17,6 +19,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +48,7 @@ def setup_django(var: Path) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # pages render as in `make run`
 
 
 def machine() -> list[str]:
@@ -82,7 +86,10 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
-def render(sections: list[tuple[str, str, list[Result]]], command: str, took: float) -> str:
+Section = tuple[str, str, list[Result], str]  # title, description, results, analysis
+
+
+def render(sections: list[Section], command: str, took: float) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -97,8 +104,10 @@ def render(sections: list[tuple[str, str, list[Result]]], command: str, took: fl
         "  temporary directory, development settings",
         "",
     ]
-    for title, description, results in sections:
+    for title, description, results, analysis in sections:
         lines += [f"## {title}", "", description.strip(), ""]
+        if not results:
+            continue
         lines += ["| Measure | Result | Target | Met |", "|---|---|---|---|"]
         for r in results:
             met = "" if r.met is None else ("yes" if r.met else "**no**")
@@ -106,6 +115,8 @@ def render(sections: list[tuple[str, str, list[Result]]], command: str, took: fl
         notes = [f"- {r.name}: {r.note}" for r in results if r.note]
         if notes:
             lines += ["", *notes]
+        if analysis:
+            lines += ["", analysis.strip()]
         lines.append("")
     return "\n".join(lines)
 
@@ -116,15 +127,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     var = Path(tempfile.mkdtemp(prefix="jianguan-bench-"))
     started = time.perf_counter()
-    sections: list[tuple[str, str, list[Result]]] = []
+    sections: list[Section] = []
+    errors: list[str] = []
     try:
         setup_django(var)
         for path in sorted(BENCH_DIR.glob("bench_*.py")):
             module = importlib.import_module(f"tests.bench.{path.stem}")
-            print(f"== {path.stem}", flush=True)
-            results: list[Result] = module.main()
             title = getattr(module, "TITLE", path.stem)
-            sections.append((title, module.__doc__ or "", results))
+            print(f"== {path.stem}", flush=True)
+            try:
+                results: list[Result] = module.main()
+            except Exception as exc:  # one broken benchmark must not hide the others' figures
+                traceback.print_exc()
+                errors.append(path.stem)
+                sections.append((title, f"**This benchmark failed:** `{exc!r}`", [], ""))
+                continue
+            analysis = getattr(module, "ANALYSIS", "")
+            sections.append((title, module.__doc__ or "", results, analysis))
             for r in results:
                 print(f"   {r.name}: {_fmt(r.value)} {r.unit} {r.target}", flush=True)
     finally:
@@ -136,11 +155,13 @@ def main(argv: list[str] | None = None) -> int:
         DOC.parent.mkdir(exist_ok=True)
         DOC.write_text(text, encoding="utf-8")
         print(f"wrote {DOC.relative_to(ROOT)}")
-    for _, _, results in sections:
+    for _, _, results, _ in sections:
         for r in results:
             if r.met is False:
                 print(f"target missed: {r.name} = {_fmt(r.value)} {r.unit} (target {r.target})")
-    return 0
+    if errors:
+        print(f"benchmarks that failed: {', '.join(errors)}")
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

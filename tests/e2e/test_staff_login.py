@@ -34,7 +34,9 @@ def seed_from_qr(page: Any) -> bytes:
     parsed = urlparse(uri)
     assert parsed.scheme == "otpauth" and parsed.netloc == "totp"
     params = parse_qs(parsed.query)
-    assert params["algorithm"] == ["SHA1"] and params["digits"] == ["6"] and params["period"] == ["30"]
+    assert (
+        params["algorithm"] == ["SHA1"] and params["digits"] == ["6"] and params["period"] == ["30"]
+    )
     import base64
 
     secret = params["secret"][0]
@@ -98,7 +100,10 @@ def test_enrolled_user_signs_in_with_password_and_code(page: Any, make_user) -> 
     page.wait_for_url("**/accounts/mfa/**")
     assert page.locator("#whoami").count() == 0  # nothing behind the login before the code
     screenshot(page, "05-second-factor")
-    page.fill("input[name=code]", "000000" if totp.code_at(seed, int(time.time())) != "000000" else "111111")
+    page.fill(
+        "input[name=code]",
+        "000000" if totp.code_at(seed, int(time.time())) != "000000" else "111111",
+    )
     page.click("main button[type=submit]")
     assert page.locator(".errorlist").count() >= 1
     page.fill("input[name=code]", fresh_code(seed, set()))

@@ -42,7 +42,9 @@ def smtp_server(settings: Any) -> Iterator[Collect]:
     controller.stop()
 
 
-def test_role_notification_reaches_every_active_holder_and_nobody_else(make_user, institution) -> None:  # type: ignore[no-untyped-def]
+def test_role_notification_reaches_every_active_holder_and_nobody_else(
+    make_user, institution
+) -> None:  # type: ignore[no-untyped-def]
     sec1 = make_user("security_admin")
     sec2 = make_user("security_admin")
     disabled = make_user("security_admin")
@@ -50,15 +52,23 @@ def test_role_notification_reaches_every_active_holder_and_nobody_else(make_user
     disabled.save()
     make_user("doctor")
     notes = notify(
-        institution_id=institution.id, kind="security.lockout", severity="warning", role="security_admin", email=False
+        institution_id=institution.id,
+        kind="security.lockout",
+        severity="warning",
+        role="security_admin",
+        email=False,
     )
     assert {n.recipient_id for n in notes} == {sec1.id, sec2.id}
     assert OutboundEmail.objects.count() == 0
 
 
-def test_role_notification_stays_inside_the_institution(make_user, institution, other_institution) -> None:  # type: ignore[no-untyped-def]
+def test_role_notification_stays_inside_the_institution(
+    make_user, institution, other_institution
+) -> None:  # type: ignore[no-untyped-def]
     make_user("security_admin", inst=other_institution)
-    notes = notify(institution_id=institution.id, kind="security.lockout", role="security_admin", email=False)
+    notes = notify(
+        institution_id=institution.id, kind="security.lockout", role="security_admin", email=False
+    )
     assert notes == []
 
 
@@ -69,7 +79,7 @@ def test_email_is_sent_through_a_loopback_smtp_server(  # type: ignore[no-untype
     user.email = "sec@example.test"
     user.save()
     notify(institution_id=institution.id, kind="security.lockout", link="/audit/", users=[user.id])
-    # The test transaction never commits, so the on-commit send is not queued: drain as the job does.
+    # The test transaction never commits, so no on-commit send is queued: drain as the job does.
     send_outbox()
     assert len(smtp_server.messages) == 1
     msg = smtp_server.messages[0]
@@ -104,7 +114,13 @@ def test_unread_notifications_are_listed_newest_first(make_user, institution) ->
 
 def test_dashboard_lists_unread_notifications_and_marks_one_read(staff_client, institution) -> None:  # type: ignore[no-untyped-def]
     client, user = staff_client("security_admin")
-    (note,) = notify(institution_id=institution.id, kind="security.lockout", severity="warning", users=[user.id], email=False)
+    (note,) = notify(
+        institution_id=institution.id,
+        kind="security.lockout",
+        severity="warning",
+        users=[user.id],
+        email=False,
+    )
     page = client.get("/").content.decode()
     assert "账户因多次登录失败被暂时锁定" in page
     response = client.post(f"/inbox/{note.id}/read/", HTTP_HX_REQUEST="true")
@@ -114,20 +130,28 @@ def test_dashboard_lists_unread_notifications_and_marks_one_read(staff_client, i
     assert note.read_at is not None
 
 
-def test_nobody_can_mark_another_users_notification_read(staff_client, make_user, institution) -> None:  # type: ignore[no-untyped-def]
+def test_nobody_can_mark_another_users_notification_read(
+    staff_client, make_user, institution
+) -> None:  # type: ignore[no-untyped-def]
     other = make_user("security_admin")
-    (note,) = notify(institution_id=institution.id, kind="security.lockout", users=[other.id], email=False)
+    (note,) = notify(
+        institution_id=institution.id, kind="security.lockout", users=[other.id], email=False
+    )
     client, _ = staff_client("security_admin")
     client.post(f"/inbox/{note.id}/read/")
     note.refresh_from_db()
     assert note.read_at is None
 
 
-def test_lockout_notifies_the_account_holder_and_security_admins(client, make_user, institution) -> None:  # type: ignore[no-untyped-def]
+def test_lockout_notifies_the_account_holder_and_security_admins(
+    client, make_user, institution
+) -> None:  # type: ignore[no-untyped-def]
     sec = make_user("security_admin")
     victim = make_user("doctor")
     for _ in range(5):
-        client.post("/accounts/login/", {"username": victim.username, "password": "wrong password 1"})
+        client.post(
+            "/accounts/login/", {"username": victim.username, "password": "wrong password 1"}
+        )
     recipients = set(
         Notification.objects.filter(kind="security.lockout").values_list("recipient_id", flat=True)
     )
@@ -135,7 +159,7 @@ def test_lockout_notifies_the_account_holder_and_security_admins(client, make_us
 
 
 def test_admin_mfa_reset_notifies_the_holder(staff_client, make_user) -> None:  # type: ignore[no-untyped-def]
-    client, admin = staff_client("institution_admin")
+    client, _admin = staff_client("institution_admin")
     user = make_user("doctor")
     response = client.post(f"/accounts/users/{user.id}/mfa-reset/")
     assert response.status_code in (200, 302)

@@ -3,7 +3,8 @@
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from jianguan.urls import handler404, handler500, urlpatterns as project_urls
+from jianguan.urls import handler404, handler500
+from jianguan.urls import urlpatterns as project_urls
 
 __all__ = ["handler404", "handler500", "urlpatterns"]
 

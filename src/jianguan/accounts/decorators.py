@@ -52,7 +52,9 @@ def staff_view(capability: str | None = None) -> Callable[[View], View]:
                         actor=actor,
                         outcome="denied",
                         resource_type="view",
-                        resource_id=request.resolver_match.view_name if request.resolver_match else "",
+                        resource_id=request.resolver_match.view_name
+                        if request.resolver_match
+                        else "",
                         purpose=f"missing capability {capability}",
                         defer=True,
                     )
@@ -68,7 +70,7 @@ def staff_view(capability: str | None = None) -> Callable[[View], View]:
 
 
 def reauth_required(view: View) -> View:
-    """Password and MFA changes and exports need a fresh password + TOTP check (AUTHN-13, SES-05)."""
+    """Password/MFA changes and exports need a fresh password + TOTP check (AUTHN-13, SES-05)."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

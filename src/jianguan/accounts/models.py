@@ -35,7 +35,7 @@ class UserManager(ScopedManager["User"]):
         return self.unscoped(reason="authentication").get(username=username)
 
 
-class User(AbstractBaseUser, PersonalDataModel):
+class User(AbstractBaseUser, PersonalDataModel):  # type: ignore[django-manager-missing]
     PLAINTEXT_FIELDS = {
         **PersonalDataModel.PLAINTEXT_FIELDS,
         "username": "login name chosen by the institution, not a real-world identifier",
@@ -61,7 +61,7 @@ class User(AbstractBaseUser, PersonalDataModel):
     preferred_language = models.CharField(max_length=10, blank=True, default="")
 
     USERNAME_FIELD = "username"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []
     EMAIL_FIELD = "email"
 
     objects: Any = UserManager()
@@ -76,9 +76,11 @@ class User(AbstractBaseUser, PersonalDataModel):
     def role_codes(self) -> frozenset[str]:
         cached = self.__dict__.get("_role_codes")
         if cached is None:
-            cached = frozenset(RoleGrant.objects.filter(user_id=self.pk).values_list("role", flat=True))
+            cached = frozenset(
+                RoleGrant.objects.filter(user_id=self.pk).values_list("role", flat=True)
+            )
             self.__dict__["_role_codes"] = cached
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     def forget_roles(self) -> None:
         self.__dict__.pop("_role_codes", None)
@@ -97,6 +99,9 @@ class RoleGrant(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "role"], name="unique_role_grant")]
 
+    def __str__(self) -> str:
+        return self.role
+
 
 class Team(models.Model):
     """A team configured by the institution admin; escalation goes to its lead (D-10)."""
@@ -104,7 +109,9 @@ class Team(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="teams")
     name = models.CharField(max_length=100)
-    lead = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    lead = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     members = models.ManyToManyField(User, blank=True, related_name="teams")
 
     class Meta:
@@ -130,15 +137,21 @@ class TotpDevice(Device):
         "throttling_failure_count": "django-otp throttle",
     }
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id: models.UUIDField[uuid.UUID, uuid.UUID] = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False
+    )
     seed = EncryptedField(kind="bytes")
-    last_t = models.BigIntegerField(default=-1)
-    created = models.DateTimeField(default=timezone.now)
-    throttling_failure_timestamp = models.DateTimeField(null=True, blank=True)
-    throttling_failure_count = models.PositiveIntegerField(default=0)
+    last_t: models.BigIntegerField[int, int] = models.BigIntegerField(default=-1)
+    created: models.DateTimeField[Any, Any] = models.DateTimeField(default=timezone.now)
+    throttling_failure_timestamp: models.DateTimeField[Any, Any] = models.DateTimeField(
+        null=True, blank=True
+    )
+    throttling_failure_count: models.PositiveIntegerField[int, int] = models.PositiveIntegerField(
+        default=0
+    )
 
     def encryption_scope_id(self) -> uuid.UUID:
-        return self.user.institution_id  # type: ignore[no-any-return]
+        return self.user.institution_id
 
 
 class RecoveryCode(models.Model):
@@ -149,6 +162,9 @@ class RecoveryCode(models.Model):
     code_hash = models.CharField(max_length=64)
     used_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return "recovery code"
+
 
 class LoginThrottle(models.Model):
     """Failure counters per account and per client address (AUTHN-10)."""
@@ -157,6 +173,9 @@ class LoginThrottle(models.Model):
     failures = models.PositiveIntegerField(default=0)
     window_start = models.DateTimeField(default=timezone.now)
     locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.key.split(":", 1)[0]
 
 
 class OneTimeLink(models.Model):
@@ -170,3 +189,6 @@ class OneTimeLink(models.Model):
     created = models.DateTimeField(default=timezone.now)
     expires = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.purpose

@@ -214,9 +214,11 @@ def active_user_ids_with_role(institution_id: uuid.UUID, role: str) -> list[uuid
 
 def email_address_of(user_id: uuid.UUID) -> str:
     """The decrypted e-mail address of an active user, for the outbox at send time (D-20)."""
-    user = User.objects.unscoped(reason="notification delivery").filter(
-        pk=user_id, is_active=True
-    ).first()
+    user = (
+        User.objects.unscoped(reason="notification delivery")
+        .filter(pk=user_id, is_active=True)
+        .first()
+    )
     if user is None or not user.email:
         return ""
     return str(user.email)

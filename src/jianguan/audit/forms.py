@@ -53,7 +53,7 @@ class EntryFilterForm(forms.Form):
     customer = forms.UUIDField(
         label=_("客户 ID"),
         required=False,
-        error_messages={"invalid": _("客户 ID 应为 UUID，例如 3f2b…-…")},
+        error_messages={"invalid": _("客户 ID 应为 UUID（32 位十六进制数字，可带连字符）")},
     )
     action = forms.CharField(
         label=_("操作"),

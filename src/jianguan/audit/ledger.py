@@ -141,21 +141,10 @@ def canonical(
 
 
 def canonical_pending(seq: int, p: Pending) -> bytes:
-    return canonical(
-        seq,
-        format_time(p.recorded),
-        format_id(p.actor_id),
-        p.role,
-        format_id(p.institution_id),
-        p.action,
-        p.resource_type,
-        p.resource_id,
-        format_id(p.customer_id),
-        p.outcome,
-        p.client_address,
-        p.purpose,
-        p.request_id,
-    )
+    """The bytes an entry will have once it gets `seq` (the same code path as `append_many`)."""
+    fields, _ = _prepare(p, sqlite=True)
+    fields["seq"] = seq
+    return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
 
 
 def chain_mac(key: bytes, entry: bytes, previous: bytes) -> bytes:
@@ -286,6 +275,61 @@ def record(
         append_many([entry])
 
 
+def record_many(
+    action: str,
+    customer_ids: Sequence[uuid.UUID],
+    *,
+    actor: Actor | None = None,
+    outcome: str = "success",
+    resource_type: str = "customer",
+    resource_ids: Sequence[str] | None = None,
+    institution_id: uuid.UUID | None = None,
+    purpose: str | None = None,
+    defer: bool = True,
+) -> None:
+    """One entry per customer touched by one action (D-07: a list page of 50 customers gives
+    50 entries); `resource_ids` default to the customer ids. Same entries as 50 `record` calls,
+    validated once, so a list page adds less."""
+    if resource_ids is None:
+        resource_ids = [str(c) for c in customer_ids]
+    if len(resource_ids) != len(customer_ids):
+        raise LedgerError("one resource id per customer id")
+    base = build(
+        action,
+        actor=actor,
+        outcome=outcome,
+        resource_type=resource_type,
+        institution_id=institution_id,
+        purpose=purpose,
+    )
+    limit = MAX_LENGTHS["resource_id"]
+    entries = []
+    for customer, resource in zip(customer_ids, resource_ids, strict=True):
+        if len(resource) > limit:
+            raise LedgerError(f"resource_id longer than {limit} characters")
+        entries.append(
+            Pending(
+                base.recorded,
+                base.actor_id,
+                base.role,
+                base.institution_id,
+                base.action,
+                base.resource_type,
+                str(resource),
+                _as_uuid(customer, "customer_id"),
+                base.outcome,
+                base.client_address,
+                base.purpose,
+                base.request_id,
+            )
+        )
+    buffer = _buffer.get() if defer else None
+    if buffer is not None:
+        buffer.extend(entries)
+    else:
+        append_many(entries)
+
+
 def record_job_run(
     job: str,
     *,
@@ -319,7 +363,8 @@ def record_job_run(
 
 def _prepare(p: Pending, sqlite: bool) -> tuple[dict[str, Any], tuple[Any, ...]]:
     """The canonical fields (without seq) and the column values of an entry, made before the
-    seq lock is taken so that the lock is held only for the chain itself."""
+    seq lock is taken so that the lock is held only for the chain itself. The fields are those
+    of `canonical()`; tests rebuild stored entries through both and compare."""
     when = p.recorded.astimezone(UTC)
     iso = when.isoformat(timespec="microseconds")
     fields = {
@@ -370,6 +415,8 @@ def append_many(entries: Sequence[Pending], *, using: str = "default") -> list[i
     dumps, sort, sha256, digest = orjson.dumps, orjson.OPT_SORT_KEYS, hashlib.sha256, hmac.digest
     with transaction.atomic(using=using), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Held to the end of the outermost transaction. Under READ COMMITTED (Django's
+            # default) the next statement then sees every entry committed before us.
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PG_LOCK_KEY])
         cursor.execute("SELECT seq, mac FROM audit_entry ORDER BY seq DESC LIMIT 1")
         last = cursor.fetchone()

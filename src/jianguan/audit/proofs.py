@@ -39,7 +39,8 @@ def prove_entry(seq: int, *, using: str = "default") -> dict[str, Any]:
     The proof is against the latest signed head if it covers the entry, else against a head
     written now, so the tree size of every proof is one a head was signed for.
     """
-    entry = AuditEntry.objects.using(using).filter(seq=seq).first() if seq > 0 else None
+    in_range = 0 < seq < 2**62
+    entry = AuditEntry.objects.using(using).filter(seq=seq).first() if in_range else None
     if entry is None:
         raise ProveError(f"the ledger has no entry {seq}")  # LG-08: an error, never a proof
     head = heads.latest_head()

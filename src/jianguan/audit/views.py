@@ -45,8 +45,9 @@ def csv_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+def _seq(value: str | None) -> int | None:
+    """A paging position; anything else (also a number too big for the database) is ignored."""
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 def _filter_form(request: HttpRequest) -> EntryFilterForm:
@@ -60,7 +61,7 @@ def _list_page(request: HttpRequest, form: EntryFilterForm, status: int = 200) -
     if form.is_valid():
         qs = selectors.entries_for(actor, form.cleaned_data, form.actor_id)
         page = selectors.page_of(
-            qs, before=_int(request.GET.get("before")), after=_int(request.GET.get("after"))
+            qs, before=_seq(request.GET.get("before")), after=_seq(request.GET.get("after"))
         )
         names = selectors.usernames(e.actor_id for e in page.entries)
     query = request.GET.copy()

@@ -17,7 +17,9 @@ class Notification(models.Model):
     SEVERITIES = [("info", "info"), ("warning", "warning"), ("critical", "critical")]
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    institution = models.ForeignKey("accounts.Institution", on_delete=models.CASCADE, related_name="+")
+    institution = models.ForeignKey(
+        "accounts.Institution", on_delete=models.CASCADE, related_name="+"
+    )
     recipient = models.ForeignKey(
         "accounts.User", on_delete=models.CASCADE, related_name="notifications"
     )
@@ -30,12 +32,17 @@ class Notification(models.Model):
     class Meta:
         indexes = [models.Index(fields=["recipient", "read_at", "-created"])]
 
+    def __str__(self) -> str:
+        return self.kind
+
 
 class OutboundEmail(models.Model):
     STATUSES = [("pending", "pending"), ("sent", "sent"), ("failed", "failed")]
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    notification = models.OneToOneField(Notification, on_delete=models.CASCADE, related_name="email")
+    notification = models.OneToOneField(
+        Notification, on_delete=models.CASCADE, related_name="email"
+    )
     status = models.CharField(max_length=10, choices=STATUSES, default="pending")
     attempts = models.PositiveSmallIntegerField(default=0)
     created = models.DateTimeField(default=timezone.now)
@@ -44,3 +51,6 @@ class OutboundEmail(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "created"])]
+
+    def __str__(self) -> str:
+        return self.status

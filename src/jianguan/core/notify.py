@@ -32,7 +32,9 @@ def kind_label(kind: str) -> str:
     return _(KINDS.get(kind, kind))
 
 
-def _recipients(institution_id: uuid.UUID, user_ids: Iterable[uuid.UUID], role: str | None) -> list[uuid.UUID]:
+def _recipients(
+    institution_id: uuid.UUID, user_ids: Iterable[uuid.UUID], role: str | None
+) -> list[uuid.UUID]:
     from jianguan.accounts.selectors import active_user_ids_with_role
 
     ids = set(user_ids)
@@ -114,9 +116,9 @@ def send_outbox(limit: int = 100) -> int:
 
 def unread_for(user_id: uuid.UUID, limit: int = 20) -> list[Notification]:
     return list(
-        Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).order_by("-created")[
-            :limit
-        ]
+        Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).order_by(
+            "-created"
+        )[:limit]
     )
 
 

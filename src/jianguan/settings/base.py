@@ -13,7 +13,9 @@ VAR_DIR = Path(os.environ.get("JIANGUAN_VAR", Path.cwd() / "var")).resolve()
 
 SECRET_KEY = os.environ.get("JIANGUAN_SECRET_KEY", "")
 DEBUG = False
-ALLOWED_HOSTS = [h for h in os.environ.get("JIANGUAN_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("JIANGUAN_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
+]
 
 INSTALLED_APPS = [
     # Admin is installed (not routed) so that every app's admin.py is autodiscovered and the

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from jianguan.core.sitesecret import load_or_create_secret_key
+
 from .base import *  # noqa: F403
 from .base import VAR_DIR
-from jianguan.core.sitesecret import load_or_create_secret_key
 
 DEBUG = False  # keep error pages identical to production (ID-05)
 SECRET_KEY = load_or_create_secret_key(VAR_DIR)

@@ -26,5 +26,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items = []
     for url_name, label, cap in NAV:
         if cap is None or allowed(roles, cap):
-            items.append({"url": reverse(url_name), "label": label, "active": request.path == reverse(url_name)})
+            items.append(
+                {
+                    "url": reverse(url_name),
+                    "label": label,
+                    "active": request.path == reverse(url_name),
+                }
+            )
     return {"nav": items}

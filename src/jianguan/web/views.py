@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -10,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from jianguan.accounts.decorators import staff_view
+from jianguan.accounts.models import User
 from jianguan.core import context
 from jianguan.core.notify import kind_label, mark_read, unread_for
 
@@ -21,17 +23,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     from jianguan.accounts.matrix import roles
 
     labels = roles()
-    held = [labels.get(code, code) for code in sorted(request.user.role_codes)]
+    user = request.user
+    assert isinstance(user, User)  # staff_view let only signed-in staff through
+    held = [labels.get(code, code) for code in sorted(user.role_codes)]
     return render(
         request,
         "web/dashboard.html",
-        {"role_labels": held, "inbox": inbox_items(request.user.pk)},
+        {"role_labels": held, "inbox": inbox_items(user.pk)},
     )
 
 
-def inbox_items(user_id: Any) -> list[dict[str, Any]]:
+def inbox_items(user_id: uuid.UUID) -> list[dict[str, Any]]:
     return [
-        {"id": n.id, "label": kind_label(n.kind), "severity": n.severity, "link": n.link, "at": n.created}
+        {
+            "id": n.id,
+            "label": kind_label(n.kind),
+            "severity": n.severity,
+            "link": n.link,
+            "at": n.created,
+        }
         for n in unread_for(user_id)
     ]
 
@@ -40,8 +50,10 @@ def inbox_items(user_id: Any) -> list[dict[str, Any]]:
 @require_POST
 def inbox_read(request: HttpRequest, notification_id: str) -> HttpResponse:
     """Mark one of the user's own notifications read; answers with the refreshed inbox (htmx)."""
-    mark_read(request.user.pk, notification_id)
-    return render(request, "web/_inbox.html", {"inbox": inbox_items(request.user.pk)})
+    user = request.user
+    assert isinstance(user, User)
+    mark_read(user.pk, notification_id)
+    return render(request, "web/_inbox.html", {"inbox": inbox_items(user.pk)})
 
 
 @staff_view("security.keys.view")

@@ -31,10 +31,19 @@ def forwards(apps, schema_editor):
     with connection.cursor() as cursor:
         create_role(cursor, OWNER)
         create_role(cursor, APP)
-        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        cursor.execute(
+            "SELECT rolsuper OR pg_has_role(current_user, %s, 'MEMBER') "
+            "FROM pg_roles WHERE rolname = current_user",
+            [OWNER],
+        )
         if not cursor.fetchone()[0]:
             # Needed to hand the tables to the owner role and to alter them in later migrations.
             cursor.execute(f"GRANT {OWNER} TO CURRENT_USER")
+        cursor.execute("SELECT quote_ident(current_schema())")
+        schema = cursor.fetchone()[0]
+        # A new owner needs CREATE on the schema (superusers skip that check).
+        cursor.execute(f"GRANT USAGE, CREATE ON SCHEMA {schema} TO {OWNER}")
+        cursor.execute(f"GRANT USAGE ON SCHEMA {schema} TO {APP}")
         for table in TABLES:
             cursor.execute(f"ALTER TABLE {table} OWNER TO {OWNER}")
             cursor.execute(f"REVOKE ALL ON {table} FROM PUBLIC")

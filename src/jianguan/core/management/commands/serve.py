@@ -30,15 +30,17 @@ class Command(BaseCommand):
         bin_dir = os.path.dirname(sys.executable)
         procs: list[subprocess.Popen[bytes]] = []
         if not options["no_jobs"]:
-            procs.append(subprocess.Popen([os.path.join(bin_dir, "jianguan"), "qcluster"], env=env))
+            worker = [os.path.join(bin_dir, "jianguan"), "qcluster"]
+            procs.append(subprocess.Popen(worker, env=env))  # noqa: S603 — our own executable
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(
             self.style.SUCCESS(f"Jianguan is serving on {url}")
-            + "\nLog in with a demo account printed by `jianguan demo` (first run), e.g. demo-doctor;"
+            + "\nLog in with a demo account printed by `jianguan demo` (first run),"
+            " e.g. demo-doctor;"
             "\nthe second-factor code: `.venv/bin/jianguan demo code demo-doctor`"
             " (or scan the otpauth URI with an authenticator app). Stop with Ctrl-C."
         )
-        web = subprocess.Popen(
+        web = subprocess.Popen(  # noqa: S603 — our own executable, fixed arguments
             [
                 os.path.join(bin_dir, "gunicorn"),
                 "jianguan.wsgi:application",
