@@ -19,6 +19,21 @@ from jianguan.accounts.models import Institution, RoleGrant, User
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """On CI the PostgreSQL run must really run on PostgreSQL: fail early, never skip (.ci/run)."""
+    if os.environ.get("JIANGUAN_REQUIRE_POSTGRES") != "1":
+        return
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        raise pytest.UsageError(f"PostgreSQL is required here but does not answer: {exc}") from exc
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     return f"jianguan: database={engine} var={settings.VAR_DIR}"

@@ -120,3 +120,22 @@ def test_production_refuses_postgres_over_tcp_without_verify_full() -> None:
 
 def test_audit_retention_floor_is_at_least_six_months(settings) -> None:  # type: ignore[no-untyped-def]
     assert settings.JIANGUAN_AUDIT_RETENTION_DAYS >= 183
+
+
+def test_dashboard_shows_only_the_cards_the_roles_may_open(staff_client) -> None:  # type: ignore[no-untyped-def]
+    cards = {
+        "institution_admin": "card-users",
+        "auditor": "card-ledger",
+        "security_admin": "card-keys",
+    }
+    for role, card in cards.items():
+        client, _ = staff_client(role)
+        page = client.get("/").content.decode()
+        assert f'id="{card}"' in page
+        for other in set(cards.values()) - {card}:
+            if other == "card-users" and role == "security_admin":
+                continue  # the security admin may view the user list (matrix.toml)
+            assert f'id="{other}"' not in page, (role, other)
+    client, _ = staff_client("doctor")
+    page = client.get("/").content.decode()
+    assert not any(f'id="{c}"' in page for c in cards.values())

@@ -222,3 +222,12 @@ def email_address_of(user_id: uuid.UUID) -> str:
     if user is None or not user.email:
         return ""
     return str(user.email)
+
+
+def user_counts(actor: Actor) -> dict[str, int]:
+    """Active users and active users without a confirmed second factor, for the dashboard."""
+    active = users_for(actor).filter(is_active=True)
+    return {
+        "active": active.count(),
+        "without_mfa": active.exclude(_has_confirmed_device()).count(),
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -89,3 +90,21 @@ def iterate(qs: QuerySet[Any], chunk: int = 2000) -> Iterator[list[AuditEntry]]:
             return
         yield rows
         after = rows[-1].seq
+
+
+def ledger_summary() -> dict[str, Any]:
+    """Size of the ledger and its last signed head, for the auditor's dashboard card."""
+    from django.db.models import Max
+
+    from .heads import read_heads
+
+    size = AuditEntry.objects.aggregate(n=Max("seq"))["n"]
+    heads = read_heads()
+    last = heads[-1] if heads else None
+    return {
+        "entries": size or 0,
+        "head_size": last.get("tree_size") if last else None,
+        "head_time": (
+            datetime.fromtimestamp(int(last["timestamp"]) / 1000, tz=UTC) if last else None
+        ),
+    }

@@ -29,8 +29,29 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/dashboard.html",
-        {"role_labels": held, "inbox": inbox_items(user.pk)},
+        {"role_labels": held, "inbox": inbox_items(user.pk), "cards": dashboard_cards(user)},
     )
+
+
+def dashboard_cards(user: User) -> dict[str, Any]:
+    """Figures for the cards the user's roles may open; each comes from its app's selectors."""
+    from jianguan.accounts.actors import actor_for_user
+    from jianguan.accounts.selectors import user_counts
+    from jianguan.accounts.services.totp import remaining_recovery_codes
+
+    actor = actor_for_user(user)
+    cards: dict[str, Any] = {"recovery_codes": remaining_recovery_codes(user)}
+    if actor.can("accounts.user.view"):
+        cards["users"] = user_counts(actor)
+    if actor.can("audit.ledger.view"):
+        from jianguan.audit.selectors import ledger_summary
+
+        cards["ledger"] = ledger_summary()
+    if actor.can("security.keys.view"):
+        from jianguan.core.keyadmin import status
+
+        cards["key_status"] = status()
+    return cards
 
 
 def inbox_items(user_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -77,9 +77,12 @@ class Command(BaseCommand):
             self._write_head()
 
     def _write_head(self) -> None:
+        from jianguan.audit.heads import HeadError, write_head
+
         try:
-            from jianguan.audit.heads import write_head
-        except ImportError:
+            head = write_head()
+        except HeadError as exc:
+            # The ledger no longer matches the last signed head: say so plainly, no traceback.
+            self.stderr.write(f"audit head NOT written: {exc} — run `jianguan audit verify`")
             return
-        head = write_head()
         self.stdout.write(f"audit head written: size {head.get('tree_size')}")
