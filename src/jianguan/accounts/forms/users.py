@@ -44,31 +44,6 @@ class RolesField(forms.MultipleChoiceField):
         super().__init__(choices=role_choices, **kwargs)
 
 
-class UserCreateForm(forms.Form):
-    username = forms.CharField(
-        label=_("用户名"),
-        max_length=64,
-        help_text=_("登录名，3–64 位字母、数字、点、下划线或连字符。"),
-        error_messages={"required": _("请输入用户名")},
-    )
-    full_name = forms.CharField(
-        label=_("姓名"), max_length=100, error_messages={"required": _("请输入姓名")}
-    )
-    mobile = forms.CharField(
-        label=_("手机号码"),
-        max_length=20,
-        required=False,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
-    )
-    email = forms.CharField(
-        label=_("电子邮箱"),
-        max_length=254,
-        required=False,
-        widget=forms.TextInput(attrs={"type": "email", "autocomplete": "off"}),
-    )
-    roles = RolesField()
-
-
 class UserEditForm(forms.Form):
     full_name = forms.CharField(
         label=_("姓名"), max_length=100, error_messages={"required": _("请输入姓名")}
@@ -95,6 +70,18 @@ class UserEditForm(forms.Form):
             "email": user.email if isinstance(user.email, str) else "",
             "roles": sorted(user.role_codes),
         }
+
+
+class UserCreateForm(UserEditForm):
+    """The edit form's fields with the username first."""
+
+    username = forms.CharField(
+        label=_("用户名"),
+        max_length=64,
+        help_text=_("登录名，3–64 位字母、数字、点、下划线或连字符。"),
+        error_messages={"required": _("请输入用户名")},
+    )
+    field_order = ["username", "full_name", "mobile", "email", "roles"]
 
 
 class UserFilterForm(forms.Form):
