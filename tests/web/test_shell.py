@@ -139,3 +139,9 @@ def test_dashboard_shows_only_the_cards_the_roles_may_open(staff_client) -> None
     client, _ = staff_client("doctor")
     page = client.get("/").content.decode()
     assert not any(f'id="{c}"' in page for c in cards.values())
+
+
+def test_browser_language_does_not_override_the_chinese_default(client: Client) -> None:
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "用户名" in page
+    assert 'lang="zh-hans"' in page
