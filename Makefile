@@ -27,6 +27,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/jianguan migrate --no-input -v 0
+	$(BIN)/jianguan keys init
 	$(BIN)/jianguan collectstatic --no-input -v 0
 	$(BIN)/jianguan demo --if-empty
 	$(BIN)/jianguan serve --host $(HOST) --port $(PORT)
@@ -47,7 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run
 
 wheelhouse: $(STAMP)
-	$(BIN)/python -m pip wheel -q -w wheelhouse -e '.[dev]'
+	$(BIN)/python -m pip wheel -q -w wheelhouse '.[dev]' "setuptools>=77" wheel pip
 
 clean-var:
 	rm -rf var

@@ -17,7 +17,14 @@ def main(argv: list[str] | None = None) -> None:
 
     args = list(sys.argv if argv is None else argv)
     args[0] = "jianguan"
-    execute_from_command_line(args)
+    from jianguan.core.errors import JianguanError
+
+    try:
+        execute_from_command_line(args)
+    except JianguanError as exc:
+        # A problem the operator can fix (missing keys, a retired key …): say what, not a traceback.
+        sys.stderr.write(f"jianguan: {exc.message} [{exc.code}]\n")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -179,12 +179,15 @@ def test_ending_other_sessions_sends_anonymous_to_login(client: Client) -> None:
     assert response.status_code == 302 and response["Location"].startswith(LOGIN)
 
 
-def test_logout_in_one_browser_leaves_the_other_signed_in(make_user: Callable[..., User]) -> None:
+def test_logout_in_one_browser_ends_the_session_in_the_other_too(
+    make_user: Callable[..., User],
+) -> None:
     user = make_user("doctor")
     first, second = login_as(Client(), user), login_as(Client(), user)
+    assert second.get("/").status_code == 200
     first.post("/accounts/logout/")
     assert first.get("/").status_code == 302
-    assert second.get("/").status_code == 200
+    assert second.get("/").status_code == 302
 
 
 def test_signed_in_pages_are_not_cached(staff_client: StaffClient) -> None:

@@ -125,6 +125,14 @@ def test_no_page_shows_another_institution_to_the_institution_admin(
     _check_route(route, world, world.a_admin)
 
 
+@pytest.mark.parametrize("role", ["auditor", "security_admin"])
+@pytest.mark.parametrize("route", ROUTES, ids=[r.template for r in ROUTES])
+def test_no_page_shows_another_institution_to_the_auditor_or_security_admin(
+    route: Route, world: World, role: str, make_user: Callable[..., User]
+) -> None:
+    _check_route(route, world, make_user(role, username=f"aaa-{role}"))
+
+
 def test_the_walk_covers_object_urls() -> None:
     templates = {r.template for r in ROUTES if r.uuid_params}
     assert "/accounts/users/<uuid:user_id>/" in templates

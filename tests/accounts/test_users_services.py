@@ -367,3 +367,15 @@ def test_only_a_system_actor_creates_institutions(admin: User) -> None:
     with pytest.raises(PermissionDeniedNotFound):
         services.create_institution(admin_actor(admin), code="new-site", name="新机构")
     assert not Institution.objects.filter(code="new-site").exists()
+
+
+def test_a_full_name_longer_than_the_form_allows_is_refused_by_the_service_too(  # type: ignore[no-untyped-def]
+    make_user, institution
+) -> None:
+    from jianguan.accounts.services.auth import actor_of
+    from jianguan.accounts.services.users import InvalidFullName, create_user
+
+    admin = make_user("institution_admin")
+    with pytest.raises(InvalidFullName) as caught:
+        create_user(actor_of(admin), username="long.name", roles=["nurse"], full_name="名" * 101)
+    assert caught.value.field == "full_name"

@@ -12,7 +12,8 @@ import pytest
 
 from jianguan.audit import merkle
 
-VECTORS = Path("/work/shared/data/merkle")
+# Copied from ../shared/data/merkle (transparency-dev/merkle testdata, Apache-2.0, LICENSE beside).
+VECTORS = Path(__file__).resolve().parents[1] / "data" / "merkle"
 INPUTS = [
     bytes.fromhex(h)
     for h in (

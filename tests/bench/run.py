@@ -48,6 +48,7 @@ def setup_django(var: Path) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
+    call_command("keys", "init", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)  # pages render as in `make run`
 
 

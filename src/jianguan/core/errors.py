@@ -33,6 +33,13 @@ class KeyDestroyed(KeyError_):
     default_message = _("该数据的密钥已被销毁")
 
 
+class KeysMissing(KeyError_):
+    """The key file or the key store is not there, and creating new ones would hide the loss."""
+
+    code = "keys_missing"
+    default_message = _("密钥文件或密钥库缺失：请恢复它们，或在全新安装时运行 jianguan keys init")
+
+
 class KeyRetired(KeyError_):
     """The KEK version that wrapped a data key is below the minimum decryption version (ENC-04)."""
 

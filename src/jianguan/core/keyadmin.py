@@ -11,7 +11,7 @@ from typing import Any
 
 from .actors import Actor
 from .crypto import keyring
-from .errors import JianguanError, KekAlreadyRetired, KekIsCurrent, KekStillInUse
+from .errors import JianguanError, KekAlreadyRetired, KekIsCurrent, KekStillInUse, KeysMissing
 from .keys import check_key_file_permissions
 
 
@@ -19,6 +19,57 @@ def _record(action: str, actor: Actor, *, outcome: str = "success", **kw: Any) -
     from jianguan.audit.ledger import record
 
     record(action, actor=actor, outcome=outcome, **kw)
+
+
+def _database_holds_encrypted_data() -> bool:
+    from django.apps import apps
+    from django.db import DatabaseError
+
+    from .fields import EncryptedField
+
+    for model in apps.get_models():
+        if any(isinstance(f, EncryptedField) for f in model._meta.concrete_fields):
+            try:
+                if model._base_manager.exists():
+                    return True
+            except DatabaseError:  # not migrated yet: nothing stored
+                return False
+    return False
+
+
+def init_keys(*, actor: Actor) -> list[str]:
+    """Create the key file and the key store of a new installation; what was created.
+
+    Refuses when either is missing but data encrypted under it exists (a lost or unmounted key
+    volume): new keys would hide the loss and make every stored value unreadable (D-02, ENC-07).
+    """
+    ring = keyring()
+    provider, store = ring.provider, ring.store
+    created: list[str] = []
+    has_data = _database_holds_encrypted_data()
+    if not provider.exists():
+        if store.path.exists() or has_data:
+            raise KeysMissing(
+                f"the key file {provider.path} is missing but the key store or the database holds "
+                "data encrypted under it: restore the key file from its backup"
+            )
+        provider.create()
+        created.append(str(provider.path))
+    if not store.path.exists():
+        if has_data:
+            raise KeysMissing(
+                f"the key store {store.path} is missing but the database holds encrypted data: "
+                "restore the key store from its backup"
+            )
+        store.allow_create = True
+        try:
+            store.version_counts()  # opens, and so creates, the store
+        finally:
+            store.allow_create = False
+        created.append(str(store.path))
+    if created:
+        _record("keys.init", actor, resource_type="key_store", resource_id=str(len(created)))
+    return created
 
 
 def status() -> dict[str, Any]:

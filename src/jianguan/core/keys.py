@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
-from .errors import DecryptionFailed, KekIsCurrent, KeyRetired
+from .errors import KeysMissing, DecryptionFailed, KekIsCurrent, KeyRetired
 from .sitesecret import create_private, write_private
 
 KEK_ID = "keyfile-kek"
@@ -101,6 +101,13 @@ class FileKeyProvider:
         stamp = self._file_stamp()
         if self._data is None or stamp != self._stamp:
             if stamp is None:
+                if not auto_create_keys():
+                    # A missing key file is never silently replaced: new keys would make every
+                    # stored value unreadable and the ledger look tampered with.
+                    raise KeysMissing(
+                        f"the key file {self.path} is missing: restore it from its backup, or run "
+                        "`jianguan keys init` on a new installation"
+                    )
                 self.create()
                 stamp = self._file_stamp()
             self._data = json.loads(self.path.read_text())
@@ -201,6 +208,13 @@ class FileKeyProvider:
 
     def blind_index_root(self) -> bytes:
         return self._key("blind_index_root")
+
+
+def auto_create_keys() -> bool:
+    """Tests create keys on first use; every other run needs `jianguan keys init` once."""
+    from django.conf import settings
+
+    return bool(getattr(settings, "JIANGUAN_KEYS_AUTO_CREATE", False))
 
 
 _provider: FileKeyProvider | None = None

@@ -21,8 +21,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import KeyDestroyed
-from .keys import WrappedKey
+from .errors import KeyDestroyed, KeysMissing
+from .keys import WrappedKey, auto_create_keys
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS wrapped_dek (
@@ -51,6 +51,7 @@ class KeyStore:
         self.path = path
         self.deletion_log_path = path.with_name(f"{path.stem}-deletions.jsonl")
         self._local = threading.local()
+        self.allow_create = False
         self._log_lock = threading.Lock()
         self._log_stamp: tuple[int, int] | None = None
         self._log_scopes: frozenset[str] = frozenset()
@@ -58,6 +59,11 @@ class KeyStore:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
+            if not self.path.exists() and not (self.allow_create or auto_create_keys()):
+                raise KeysMissing(
+                    f"the key store {self.path} is missing: restore it from its backup, or run "
+                    "`jianguan keys init` on a new installation"
+                )
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")

@@ -152,11 +152,17 @@ JIANGUAN_LOCKOUT_COOLOFF_SECONDS = 15 * 60
 
 # Keys (D-02): the key file holds KEKs, the audit MAC key, the head-signing key and the
 # blind-index root key; wrapped DEKs live in a key store outside the main database.
+# Keys are created only by `jianguan keys init` (make run calls it); a missing key file is an
+# error, never silently replaced.
+JIANGUAN_KEYS_AUTO_CREATE = False
 JIANGUAN_KEY_FILE = Path(os.environ.get("JIANGUAN_KEY_FILE", VAR_DIR / "keys" / "keyfile.json"))
 JIANGUAN_KEYSTORE = Path(os.environ.get("JIANGUAN_KEYSTORE", VAR_DIR / "keystore.sqlite3"))
 JIANGUAN_AUDIT_HEADS = Path(os.environ.get("JIANGUAN_AUDIT_HEADS", VAR_DIR / "audit-heads.jsonl"))
 # AU-08: retention is a floor of at least 183 days, not a constant of 180.
 JIANGUAN_AUDIT_RETENTION_DAYS = int(os.environ.get("JIANGUAN_AUDIT_RETENTION_DAYS", 400))
+
+# The address staff reach the site at, for links in e-mails and CLI output (no trailing slash).
+JIANGUAN_SITE_URL = os.environ.get("JIANGUAN_SITE_URL", "http://127.0.0.1:8000")
 
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = os.environ.get("JIANGUAN_SMTP_HOST", "127.0.0.1")

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import DATABASES
 from .safety import require_verified_tls
 
-SECRET_KEY = os.environ["JIANGUAN_SECRET_KEY"]
+SECRET_KEY = os.environ.get("JIANGUAN_SECRET_KEY", "")
+if len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("JIANGUAN_SECRET_KEY must be set to 50 or more random characters")
 DEBUG = False
 
 

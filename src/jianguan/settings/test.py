@@ -15,6 +15,7 @@ SECRET_KEY = "test-only-secret-key-not-for-production-0123456789"  # noqa: S105
 DATABASES = {"default": database_from_env(VAR_DIR / "test.sqlite3")}
 # D-19: fast hasher in tests except those about Argon2 parameters, which override it.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+JIANGUAN_KEYS_AUTO_CREATE = True  # each test's own key files appear on first use
 JIANGUAN_KEY_FILE = VAR_DIR / "keys" / "keyfile.json"
 JIANGUAN_KEYSTORE = VAR_DIR / "keystore.sqlite3"
 JIANGUAN_AUDIT_HEADS = VAR_DIR / "audit-heads.jsonl"

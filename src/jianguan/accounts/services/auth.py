@@ -300,15 +300,18 @@ def password_expired(user: User) -> bool:
 
 
 def sign_out(request: HttpRequest) -> None:
+    """Logout ends every session of the user, on every device (issue 2, SES-03)."""
     user = request.user
     if user.is_authenticated:
-        record(
-            "auth.logout",
-            actor=actor_of(user),
-            resource_type="user",
-            resource_id=str(user.pk),
-        )
-    logout(request)  # flushes the session: the id is dead server-side (SES-03)
+        with transaction.atomic():
+            sessions.end_all_sessions(user)
+            record(
+                "auth.logout",
+                actor=actor_of(user),
+                resource_type="user",
+                resource_id=str(user.pk),
+            )
+    logout(request)  # flushes this session too: its id is dead server-side
 
 
 # --- re-authentication (AUTHN-13, SES-05) ---------------------------------------------------

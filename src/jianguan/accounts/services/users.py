@@ -58,6 +58,11 @@ class InvalidEmail(UserAdminError):
     default_message = _("电子邮箱格式不正确")
 
 
+class InvalidFullName(UserAdminError):
+    code = "invalid_full_name"
+    default_message = _("姓名不能超过 100 个字符")
+
+
 class NoRole(UserAdminError):
     code = "no_role"
     default_message = _("请至少选择一个角色")
@@ -210,6 +215,16 @@ def _issue_link(user: User, purpose: str) -> IssuedLink:
 # --- users ------------------------------------------------------------------------------------
 
 
+FULL_NAME_MAX = 100  # the same limit as the form's field
+
+
+def check_full_name(full_name: str | None) -> str:
+    name = (full_name or "").strip()
+    if len(name) > FULL_NAME_MAX:
+        raise InvalidFullName(field="full_name")
+    return name
+
+
 def create_user(
     actor: Actor,
     *,
@@ -225,7 +240,7 @@ def create_user(
     mobile = normalise_mobile(mobile) if mobile and mobile.strip() else ""
     email = check_email(email)
     held = check_roles(roles)
-    full_name = (full_name or "").strip()
+    full_name = check_full_name(full_name)
     with transaction.atomic():
         if selectors.username_taken(username):
             raise DuplicateUsername(field="username")
@@ -262,7 +277,7 @@ def update_user(actor: Actor, user: User, *, full_name: str, mobile: str, email:
     """Change contact fields; the audit entry names the changed fields only (D-05, D-09)."""
     institution_id = _require_own(actor, selectors.USER_MANAGE, user)
     new = {
-        "full_name": (full_name or "").strip(),
+        "full_name": check_full_name(full_name),
         "mobile": normalise_mobile(mobile) if mobile and mobile.strip() else "",
         "email": check_email(email),
     }

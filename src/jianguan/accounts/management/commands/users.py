@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jianguan.core.actors import Actor
@@ -96,7 +97,9 @@ class Command(BaseCommand):
 
     def _print_link(self, link: services.IssuedLink) -> None:
         kind = "password reset" if link.purpose == "reset" else "activation"
-        self.stdout.write(f"{kind} link (shown once, single use): {link.path}")
+        # The site's address (JIANGUAN_SITE_URL) in front, so the link can be handed over as is.
+        site = getattr(settings, "JIANGUAN_SITE_URL", "").rstrip("/")
+        self.stdout.write(f"{kind} link (shown once, single use): {site}{link.path}")
 
     def _list(self, code: str) -> None:
         institution = self._institution(code)

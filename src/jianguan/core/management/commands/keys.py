@@ -1,4 +1,4 @@
-"""`jianguan keys status | rotate | rewrap | retire --below N | replay-deletions` (D-04).
+"""`jianguan keys init | status | rotate | rewrap | retire --below N | replay-deletions` (D-04).
 
 A normal KEK rotation is `rotate`, then `rewrap`, then `retire --below <new version>`. After the
 key store was restored from a backup, `replay-deletions` erases again what was erased since.
@@ -21,6 +21,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         ops = parser.add_subparsers(dest="operation", required=True, metavar="OPERATION")
+        ops.add_parser("init", help="create the key file and key store of a new installation")
         ops.add_parser("status", help="KEK versions, data keys per version, erasures, problems")
         ops.add_parser("rotate", help="create a new KEK version for new data keys")
         ops.add_parser("rewrap", help="re-wrap every data key under the current KEK version")
@@ -32,7 +33,15 @@ class Command(BaseCommand):
         operation = options["operation"]
         actor = Actor.system("cli")
         try:
-            if operation == "status":
+            if operation == "init":
+                created = keyadmin.init_keys(actor=actor)
+                if created:
+                    self.stdout.write("Created (back them up, apart from the database):")
+                    for path in created:
+                        self.stdout.write(f"  {path}")
+                else:
+                    self.stdout.write("Keys are in place; nothing to create.")
+            elif operation == "status":
                 self._status()
             elif operation == "rotate":
                 version = keyadmin.rotate(actor=actor)
