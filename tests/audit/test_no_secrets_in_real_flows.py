@@ -33,7 +33,7 @@ def _audit_text() -> str:
     rows = []
     for model in (AuditEntry, AuditJobItem):
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT * FROM {model._meta.db_table}")  # noqa: S608 — fixed name
+            cursor.execute(f"SELECT * FROM {model._meta.db_table}")
             rows += [" ".join(str(v) for v in row) for row in cursor.fetchall()]
     return "\n".join(rows)
 

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
-from .errors import KeysMissing, DecryptionFailed, KekIsCurrent, KeyRetired
+from .errors import DecryptionFailed, KekIsCurrent, KeyRetired, KeysMissing
 from .sitesecret import create_private, write_private
 
 KEK_ID = "keyfile-kek"
