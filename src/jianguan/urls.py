@@ -7,6 +7,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("jianguan.accounts.urls")),
     path("audit/", include("jianguan.audit.urls")),
+    path("", include("jianguan.records.urls")),
     path("", include("jianguan.web.urls")),
 ]
 

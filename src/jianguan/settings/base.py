@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "jianguan.core",
     "jianguan.accounts",
     "jianguan.audit",
+    "jianguan.records",
     "jianguan.web",
 ]
 

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 NAV: list[tuple[str, Any, str | None]] = [
     ("web:dashboard", _("工作台"), None),
+    ("records:customer_list", _("客户"), "records.identity.view"),
+    ("records:panel", _("我的客户"), "records.clinical.view"),
     ("accounts:user_list", _("用户与角色"), "accounts.user.view"),
     ("audit:entry_list", _("审计日志"), "audit.ledger.view"),
     ("web:key_status", _("密钥状态"), "security.keys.view"),
