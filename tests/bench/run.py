@@ -4,7 +4,9 @@ Each benchmark module's `main()` returns a list of `Result`; its docstring descr
 and an optional module-level `ANALYSIS` (Markdown) explains the figures, a missed target above
 all. Django is set up once, on a fresh SQLite file in a temporary directory (WAL, as `make run`
 uses it) with the development settings and collected static files; `DATABASE_URL` is ignored so
-that a benchmark never writes a million rows into a real database.
+that a benchmark never writes a million rows into a real database. Only bench_records also runs
+on PostgreSQL, and only when JIANGUAN_BENCH_DATABASE_URL names a server: in a child process, on
+a database `jianguan_bench` it creates and drops itself.
 `python -m tests.bench.run --no-write` prints the results without touching the document.
 """
 
@@ -102,7 +104,12 @@ def render(sections: list[Section], command: str, took: float) -> str:
         f"- Command: `{command}` ({took:.0f} s in all)",
         *[f"- {line}" for line in machine()],
         "- Database: a fresh SQLite file (WAL, `synchronous=NORMAL`, IMMEDIATE transactions) in a",
-        "  temporary directory, development settings",
+        "  temporary directory, development settings"
+        + (
+            "; the records benchmark also on PostgreSQL (its own database `jianguan_bench`)"
+            if os.environ.get("JIANGUAN_BENCH_DATABASE_URL")
+            else ""
+        ),
         "",
     ]
     for title, description, results, analysis in sections:

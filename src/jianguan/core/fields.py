@@ -81,9 +81,10 @@ class EncryptedDescriptor:
         cache = instance.__dict__.setdefault("_decrypted", {})
         if name not in cache:
             cache[name] = self.field.decrypt(instance, value)
-            if self.field.kind == "json":
+            if self.field.kind == "json" and not isinstance(cache[name], Shredded):
                 # JSON values are mutable in place: remember what was decrypted, so pre_save can
-                # tell an in-place change from an untouched value.
+                # tell an in-place change from an untouched value. (An erased value has no JSON
+                # form; without a snapshot it is saved back byte for byte.)
                 snapshot = instance.__dict__.setdefault("_decrypted_json", {})
                 snapshot[name] = CODECS["json"][0](cache[name])
         return cache[name]

@@ -1,8 +1,8 @@
 """Msgids that `makemessages` cannot see because they are translated at run time.
 
-Role and capability labels live in `accounts/matrix.toml` (D-10) and notification kinds in
-`core.notify.KINDS` (D-20); the code passes them to `gettext()` as variables, so xgettext never
-finds them. This module lists them and merges them into the catalogue.
+Role and capability labels live in `accounts/matrix.toml` (D-10), notification kinds in
+`core.notify.KINDS` (D-20) and vital-sign labels in `records.services.observations.VITALS`; the
+code passes them to `gettext()` as variables, so xgettext never finds them. This module lists them and merges them into the catalogue.
 
 Refreshing the English catalogue, from `src/jianguan` (keep the obsolete entries: makemessages
 turns the run-time entries into obsolete `#~` ones, and `merge` revives them with their
@@ -34,6 +34,7 @@ def runtime_msgids() -> dict[str, str]:
     """Each run-time msgid → the source it comes from (used as its `#:` reference)."""
     from jianguan.accounts import matrix
     from jianguan.core import notify
+    from jianguan.records.services import observations
 
     found: dict[str, str] = {}
     for label in matrix.roles().values():
@@ -44,6 +45,9 @@ def runtime_msgids() -> dict[str, str]:
             found.setdefault(cap_label, "accounts/matrix.toml")
     for label in notify.KINDS.values():
         found.setdefault(label, "core/notify.py")
+    # Vital labels are plain strings in a dataclass, passed to gettext when a check fails.
+    for vital in (*observations.VITALS.values(), observations.BMI):
+        found.setdefault(vital.label, "records/services/observations.py")
     return found
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from jianguan.core.errors import JianguanError
@@ -42,7 +43,7 @@ class WarningsToConfirm(RecordsError):
     code = "confirm_warnings"
     default_message = _("请确认以下提示后再提交")
 
-    def __init__(self, warnings: list[tuple[str, str]]) -> None:
+    def __init__(self, warnings: list[tuple[str, str | Promise]]) -> None:
         super().__init__()
         self.warnings = warnings
 

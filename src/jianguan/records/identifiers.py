@@ -15,6 +15,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
 RESIDENT_ID = "resident_id"
 HMT_RESIDENCE = "hmt_residence_permit"
 FOREIGN_PERMANENT = "foreign_permanent_residence"
@@ -24,12 +28,12 @@ MRN = "mrn"
 
 # code → Chinese label (translated in the UI)
 TYPES: dict[str, str] = {
-    RESIDENT_ID: "居民身份证",
-    HMT_RESIDENCE: "港澳台居民居住证",
-    FOREIGN_PERMANENT: "外国人永久居留身份证",
-    PASSPORT: "护照",
-    HMT_TRAVEL_PERMIT: "港澳居民来往内地通行证/台胞证",
-    MRN: "院内病历号",
+    RESIDENT_ID: gettext_noop("居民身份证"),
+    HMT_RESIDENCE: gettext_noop("港澳台居民居住证"),
+    FOREIGN_PERMANENT: gettext_noop("外国人永久居留身份证"),
+    PASSPORT: gettext_noop("护照"),
+    HMT_TRAVEL_PERMIT: gettext_noop("港澳居民来往内地通行证/台胞证"),
+    MRN: gettext_noop("院内病历号"),
 }
 EIGHTEEN_DIGIT = {RESIDENT_ID, HMT_RESIDENCE, FOREIGN_PERMANENT}
 
@@ -40,7 +44,7 @@ _CHECK = "10X98765432"
 class InvalidIdentifier(ValueError):
     """What is wrong with an identifier, in words a front-desk clerk can act on."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str | Promise) -> None:
         self.code = code
         self.message = message
         super().__init__(message)
@@ -52,7 +56,7 @@ class CheckedIdentifier:
     value: str  # normalised: NFKC, no spaces, upper case
     birth_date: dt.date | None = None
     sex: str | None = None  # "M" or "F" from the sequence digit
-    warnings: list[tuple[str, str]] = field(default_factory=list)  # (code, message)
+    warnings: list[tuple[str, str | Promise]] = field(default_factory=list)  # (code, message)
 
 
 def normalise(value: str) -> str:
@@ -65,31 +69,36 @@ def check_digit(first17: str) -> str:
 
 
 def _check_eighteen(kind: str, value: str) -> CheckedIdentifier:
-    if not re.fullmatch(r"\d{17}[\dX]", value):
-        raise InvalidIdentifier("id_format", "证件号码应为 18 位：17 位数字加 1 位数字或 X")
+    # ASCII digits only: `\d` would also take other scripts' digits, which NFKC keeps.
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", value):
+        raise InvalidIdentifier("id_format", _("证件号码应为 18 位：17 位数字加 1 位数字或 X"))
     if check_digit(value[:17]) != value[17]:
-        raise InvalidIdentifier("id_checksum", "证件号码校验位不正确，请核对是否输错")
+        raise InvalidIdentifier("id_checksum", _("证件号码校验位不正确，请核对是否输错"))
     try:
         birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError as exc:
-        raise InvalidIdentifier("id_birth_date", "证件号码中的出生日期不存在") from exc
+        raise InvalidIdentifier("id_birth_date", _("证件号码中的出生日期不存在")) from exc
     if birth > dt.date.today() or birth.year < 1890:
-        raise InvalidIdentifier("id_birth_date", "证件号码中的出生日期不合理")
+        raise InvalidIdentifier("id_birth_date", _("证件号码中的出生日期不合理"))
     prefix = value[:2]
     if kind == RESIDENT_ID and prefix in {"81", "82", "83"}:
-        raise InvalidIdentifier("id_type_mismatch", "这是港澳台居民居住证号码，请选择对应证件类型")
-    if kind == RESIDENT_ID and prefix == "91":
         raise InvalidIdentifier(
-            "id_type_mismatch", "这是外国人永久居留身份证号码，请选择对应证件类型"
+            "id_type_mismatch", _("这是港澳台居民居住证号码，请选择对应证件类型")
+        )
+    if kind == RESIDENT_ID and value[0] == "9":  # 9 + province: the 2023 permanent residence
+        raise InvalidIdentifier(
+            "id_type_mismatch", _("这是外国人永久居留身份证号码，请选择对应证件类型")
         )
     if kind == HMT_RESIDENCE and prefix not in {"81", "82", "83"}:
-        raise InvalidIdentifier("id_type_mismatch", "港澳台居民居住证号码以 81、82 或 83 开头")
+        raise InvalidIdentifier("id_type_mismatch", _("港澳台居民居住证号码以 81、82 或 83 开头"))
     if kind == FOREIGN_PERMANENT and value[0] != "9":
-        raise InvalidIdentifier("id_type_mismatch", "外国人永久居留身份证号码以 9 开头")
+        raise InvalidIdentifier("id_type_mismatch", _("外国人永久居留身份证号码以 9 开头"))
     sex = "M" if int(value[16]) % 2 == 1 else "F"
     checked = CheckedIdentifier(kind, value, birth, sex)
     if kind == RESIDENT_ID and not _known_area(value):
-        checked.warnings.append(("id_area_unknown", "证件号码的地区代码不在行政区划表中，请核对"))
+        checked.warnings.append(
+            ("id_area_unknown", _("证件号码的地区代码不在行政区划表中，请核对"))
+        )
     return checked
 
 
@@ -107,34 +116,34 @@ def _known_area(value: str) -> bool:
 def check_identifier(kind: str, raw: str) -> CheckedIdentifier:
     """Validate one identifier; raises InvalidIdentifier with a code and a clear message."""
     if kind not in TYPES:
-        raise InvalidIdentifier("id_type_unknown", "未知的证件类型")
+        raise InvalidIdentifier("id_type_unknown", _("未知的证件类型"))
     value = normalise(raw or "")
     if not value:
-        raise InvalidIdentifier("id_required", "请输入证件号码")
+        raise InvalidIdentifier("id_required", _("请输入证件号码"))
     if kind in EIGHTEEN_DIGIT:
         return _check_eighteen(kind, value)
     if kind == PASSPORT and not re.fullmatch(r"[A-Z0-9]{5,17}", value):
-        raise InvalidIdentifier("passport_format", "护照号码应为 5–17 位字母或数字")
+        raise InvalidIdentifier("passport_format", _("护照号码应为 5–17 位字母或数字"))
     if kind == HMT_TRAVEL_PERMIT and not re.fullmatch(r"[A-Z0-9]{8,11}", value):
-        raise InvalidIdentifier("permit_format", "通行证号码应为 8–11 位字母或数字")
+        raise InvalidIdentifier("permit_format", _("通行证号码应为 8–11 位字母或数字"))
     if kind == MRN and not re.fullmatch(r"[A-Z0-9\-]{1,40}", value):
-        raise InvalidIdentifier("mrn_format", "病历号只能包含字母、数字和连字符，最长 40 位")
+        raise InvalidIdentifier("mrn_format", _("病历号只能包含字母、数字和连字符，最长 40 位"))
     return CheckedIdentifier(kind, value)
 
 
 def cross_check(
     checked: CheckedIdentifier, birth_date: dt.date | None, sex: str | None
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, str | Promise]]:
     """Warnings when the typed birth date or sex differs from what the number says (D-29)."""
     warnings = list(checked.warnings)
     if checked.birth_date and birth_date and checked.birth_date != birth_date:
-        warnings.append(("id_birth_mismatch", "填写的出生日期与证件号码不一致"))
+        warnings.append(("id_birth_mismatch", _("填写的出生日期与证件号码不一致")))
     if checked.sex and sex in {"M", "F"} and checked.sex != sex:
-        warnings.append(("id_sex_mismatch", "填写的性别与证件号码不一致"))
+        warnings.append(("id_sex_mismatch", _("填写的性别与证件号码不一致")))
     return warnings
 
 
-MOBILE_RE = re.compile(r"1[3-9]\d{9}")
+MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
 
 
 def normalise_mobile(raw: str) -> str:
@@ -144,7 +153,7 @@ def normalise_mobile(raw: str) -> str:
         if value.startswith(prefix):
             value = value[len(prefix) :]
     if not MOBILE_RE.fullmatch(value):
-        raise InvalidIdentifier("mobile_format", "手机号码应为 11 位，以 13–19 开头")
+        raise InvalidIdentifier("mobile_format", _("手机号码应为 11 位，以 13–19 开头"))
     return value
 
 

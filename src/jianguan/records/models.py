@@ -14,16 +14,19 @@ plaintext field must stay queryable.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
 
+from jianguan.core.actors import Actor
 from jianguan.core.fields import BlindIndexField, EncryptedField
 from jianguan.core.scoping import PersonalDataModel
 
 EXPECTED_CUSTOMERS = 1_000_000  # per institution, for the blind-index planner (BI-03)
 
 SEX_CHOICES = [("M", "男"), ("F", "女"), ("U", "未知")]
+CLINICAL_VIEW = "records.clinical.view"
 
 
 class CustomerOwned(PersonalDataModel):
@@ -47,6 +50,20 @@ class CustomerOwned(PersonalDataModel):
 
     def encryption_scope_id(self) -> uuid.UUID:
         return self.customer_id
+
+
+class ClinicalRow(CustomerOwned):
+    """A row of the health record proper: only actors who may see clinical data read it,
+    whatever capability they ask with (the front desk sees identity and cards, not health)."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def scope_for_actor(
+        cls, qs: models.QuerySet[Any], actor: Actor, action: str
+    ) -> models.QuerySet[Any]:
+        return qs if actor.can(CLINICAL_VIEW) else qs.none()
 
 
 class Customer(PersonalDataModel):
@@ -190,7 +207,7 @@ class CardEvent(CustomerOwned):
         return self.kind
 
 
-class HistoryItem(CustomerOwned):
+class HistoryItem(ClinicalRow):
     """Past history (既往史): a condition, surgery, trauma, transfusion or disability.
 
     FHIR: Condition (condition, disability) or Procedure (surgery, trauma, transfusion).
@@ -216,7 +233,7 @@ class HistoryItem(CustomerOwned):
         return self.kind
 
 
-class FamilyHistory(CustomerOwned):
+class FamilyHistory(ClinicalRow):
     """Family history (家族史): relation and condition. FHIR FamilyMemberHistory."""
 
     relation = EncryptedField(kind="text")  # father, mother, sibling, child
@@ -228,7 +245,7 @@ class FamilyHistory(CustomerOwned):
         return "family history"
 
 
-class Allergy(CustomerOwned):
+class Allergy(ClinicalRow):
     """Allergy (过敏史): substance, reaction, severity. FHIR AllergyIntolerance."""
 
     substance = EncryptedField(kind="text")
@@ -239,7 +256,7 @@ class Allergy(CustomerOwned):
         return "allergy"
 
 
-class Medication(CustomerOwned):
+class Medication(ClinicalRow):
     """A current medication (用药情况). FHIR MedicationStatement."""
 
     PLAINTEXT_FIELDS = {**CustomerOwned.PLAINTEXT_FIELDS, "active": "current or stopped"}
@@ -254,7 +271,7 @@ class Medication(CustomerOwned):
         return "medication"
 
 
-class Lifestyle(CustomerOwned):
+class Lifestyle(ClinicalRow):
     """Lifestyle (生活方式): smoking, alcohol, activity, diet, sleep, occupational exposure.
 
     One current row per customer; earlier values live in the record history.
@@ -269,7 +286,7 @@ class Lifestyle(CustomerOwned):
         return "lifestyle"
 
 
-class Visit(CustomerOwned):
+class Visit(ClinicalRow):
     """A check-up visit (体检) grouping results, with the chief physician's conclusions (总检结论).
 
     FHIR: Encounter + a DiagnosticReport carrying the conclusions.
@@ -309,7 +326,7 @@ class Visit(CustomerOwned):
         return self.visit_number
 
 
-class Observation(CustomerOwned):
+class Observation(ClinicalRow):
     """A measurement or result: FHIR Observation (LOINC + the centre's local code, UCUM unit)."""
 
     SOURCES = [
@@ -384,6 +401,15 @@ class RecordChange(CustomerOwned):
     def __str__(self) -> str:
         return f"{self.resource_type}.{self.field}"
 
+    @classmethod
+    def scope_for_actor(
+        cls, qs: models.QuerySet[Any], actor: Actor, action: str
+    ) -> models.QuerySet[Any]:
+        # The history of a health-record row holds its clinical values (D-09).
+        if actor.can(CLINICAL_VIEW):
+            return qs
+        return qs.exclude(resource_type__in=CLINICAL_TYPES)
+
 
 PERSONAL_MODELS: list[type[models.Model]] = [
     Customer,
@@ -399,6 +425,9 @@ PERSONAL_MODELS: list[type[models.Model]] = [
     Observation,
     RecordChange,
 ]
+
+
+CLINICAL_TYPES = [m.__name__ for m in PERSONAL_MODELS if issubclass(m, ClinicalRow)]
 
 
 def model_for(resource_type: str) -> type[models.Model]:

@@ -164,6 +164,8 @@ JIANGUAN_AUDIT_RETENTION_DAYS = int(os.environ.get("JIANGUAN_AUDIT_RETENTION_DAY
 
 # The address staff reach the site at, for links in e-mails and CLI output (no trailing slash).
 JIANGUAN_SITE_URL = os.environ.get("JIANGUAN_SITE_URL", "http://127.0.0.1:8000")
+# How many demo customers `jianguan demo` creates when the demo institution has none.
+JIANGUAN_DEMO_CUSTOMERS = int(os.environ.get("JIANGUAN_DEMO_CUSTOMERS", 500))
 
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = os.environ.get("JIANGUAN_SMTP_HOST", "127.0.0.1")

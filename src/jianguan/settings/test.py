@@ -19,6 +19,7 @@ JIANGUAN_KEYS_AUTO_CREATE = True  # each test's own key files appear on first us
 JIANGUAN_KEY_FILE = VAR_DIR / "keys" / "keyfile.json"
 JIANGUAN_KEYSTORE = VAR_DIR / "keystore.sqlite3"
 JIANGUAN_AUDIT_HEADS = VAR_DIR / "audit-heads.jsonl"
+JIANGUAN_DEMO_CUSTOMERS = 0  # `demo` tests that need customers ask for a few (--customers)
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
 STORAGES = {

@@ -36,6 +36,13 @@ def valid_card_number(number: str) -> bool:
     return len(number) == 12 and number.isdigit() and luhn.is_valid(number)
 
 
+def _years_later(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February into a common year
+        return day.replace(year=day.year + years, day=28)
+
+
 def _event(actor: Actor, card: MemberCard, kind: str, note: str = "") -> None:
     CardEvent(
         institution_id=card.institution_id,
@@ -66,7 +73,7 @@ def issue_card(
     if level not in LEVELS:
         raise InvalidValue(_("未知的卡级别"), field="card_level", code="card_level")
     today = dt.date.today()
-    until = today.replace(year=today.year + valid_years) if valid_years else None
+    until = _years_later(today, valid_years) if valid_years else None
     for _attempt in range(5):
         card = MemberCard(
             institution_id=customer.institution_id,
@@ -116,6 +123,12 @@ def replace_card(actor: Actor, card: MemberCard, note: str = "") -> MemberCard:
 def change_level(actor: Actor, card: MemberCard, level: str) -> MemberCard:
     if level not in LEVELS:
         raise InvalidValue(_("未知的卡级别"), field="card_level", code="card_level")
+    if card.status in {"lost", "replaced"}:
+        raise InvalidValue(
+            _("该卡当前状态不能办理此操作"), field="card_level", code="card_transition"
+        )
+    if card.level == level:
+        return card
     with transaction.atomic():
         card.level = level
         card.save(update_fields=["level"])

@@ -10,8 +10,10 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from jianguan.accounts.selectors import active_user_ids_with_role
 from jianguan.core.actors import Actor
 from jianguan.core.locks import institution_lock
 
@@ -22,6 +24,7 @@ from ..selectors import find_duplicates
 from . import cards, history
 
 ENROL = "records.customer.enrol"
+HEALTH_MANAGER = "health_manager"
 CONSENT_VERSION = "2026-01"  # the privacy notice shown on the enrolment form
 
 
@@ -51,7 +54,7 @@ class Checked:
     data: EnrolmentData
     identifier: ids.CheckedIdentifier | None
     mobile: str
-    warnings: list[tuple[str, str]]
+    warnings: list[tuple[str, str | Promise]]
 
 
 def check(data: EnrolmentData) -> Checked:
@@ -104,6 +107,11 @@ def enrol(
     if not actor.can(ENROL) or actor.institution_id is None:
         raise InvalidValue(_("无权建档"), code="not_allowed")
     checked = check(data)
+    if data.manager_id is not None and data.manager_id not in active_user_ids_with_role(
+        actor.institution_id, HEALTH_MANAGER
+    ):
+        # D-13: a user of another institution is as unknown as a missing one.
+        raise InvalidValue(_("请选择本机构的健康管理师"), field="manager", code="manager_unknown")
     if checked.warnings and not confirmed_warnings:
         raise WarningsToConfirm(checked.warnings)
     d = checked.data
@@ -148,6 +156,7 @@ def enrol(
                     value=checked.identifier.value,
                     is_primary=True,
                 ),
+                audit=False,  # D-07: the enrolment entry stands for the customer's new rows
             )
         if d.card_level:
             cards.issue_card(actor, customer, level=d.card_level)

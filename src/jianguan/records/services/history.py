@@ -54,22 +54,36 @@ def _customer_id(obj: models.Model) -> uuid.UUID:
     return obj.customer_id  # type: ignore[attr-defined]
 
 
-def save_new(actor: Actor, obj: models.Model, *, action: str = "record.create") -> models.Model:
-    """Insert a row of a customer's record, version it and audit it."""
+def save_new(
+    actor: Actor, obj: models.Model, *, action: str = "record.create", audit: bool = True
+) -> models.Model:
+    """Insert a row of a customer's record, version it and audit it.
+
+    `audit=False` is for a service that writes its own single entry for the customer (D-07).
+    """
     with transaction.atomic():
         if hasattr(obj, "created_by_id") and actor.kind == "staff":
             obj.created_by_id = actor.id
         obj.save(force_insert=True)
         after = snapshot(obj)
-        _write_changes(
-            actor, obj, {k: (None, v) for k, v in after.items() if v not in (None, "")}, "create"
-        )
-        _audit(actor, action, [obj], after.keys())
+        filled = {k: (None, v) for k, v in after.items() if v not in (None, "")}
+        _write_changes(actor, obj, filled, "create")
+        if audit:
+            _audit(actor, action, [obj], filled.keys())
     return obj
 
 
-def update(actor: Actor, obj: models.Model, changes: dict[str, Any]) -> list[str]:
-    """Apply `changes` (field → new value) to a loaded row; returns the fields that changed."""
+def update(
+    actor: Actor, obj: models.Model, changes: dict[str, Any], *, audit: bool = True
+) -> list[str]:
+    """Apply `changes` (field → new value) to a loaded row; returns the fields that changed.
+
+    `audit=False` is for a service that writes its own single entry for the customer (D-07).
+    """
+    if isinstance(obj, Customer) and "birth_date" in changes:
+        # birth_year is the plaintext copy that filters use (D-01): it follows the date.
+        birth = changes["birth_date"]
+        changes = {**changes, "birth_year": birth.year if isinstance(birth, dt.date) else None}
     before = snapshot(obj)
     for name, value in changes.items():
         setattr(obj, name, value)
@@ -82,18 +96,29 @@ def update(actor: Actor, obj: models.Model, changes: dict[str, Any]) -> list[str
             obj.updated = dt.datetime.now(tz=dt.UTC)
         obj.save()
         _write_changes(actor, obj, changed, "update")
-        _audit(actor, "record.update", [obj], changed.keys())
+        if audit:
+            _audit(actor, "record.update", [obj], changed.keys())
     return sorted(changed)
 
 
-def delete(actor: Actor, obj: models.Model) -> None:
+def delete(actor: Actor, obj: models.Model, *, audit: bool = True) -> None:
+    """Delete a row of the record, keeping its last values in the record history."""
     before = snapshot(obj)
+    filled = {k: (v, None) for k, v in before.items() if v not in (None, "")}
     with transaction.atomic():
-        _write_changes(
-            actor, obj, {k: (v, None) for k, v in before.items() if v not in (None, "")}, "delete"
-        )
-        _audit(actor, "record.delete", [obj], before.keys())
+        _write_changes(actor, obj, filled, "delete")
+        if audit:
+            _audit(actor, "record.delete", [obj], filled.keys())
         obj.delete()
+
+
+def write_changes(
+    actor: Actor, obj: models.Model, changed: dict[str, tuple[Any, Any]], action: str
+) -> None:
+    """RecordChange rows (field → (old, new)) for a change a service makes itself (a merge)."""
+    _write_changes(
+        actor, obj, {k: (_jsonable(a), _jsonable(b)) for k, (a, b) in changed.items()}, action
+    )
 
 
 def _write_changes(
@@ -101,7 +126,8 @@ def _write_changes(
 ) -> None:
     customer_id = _customer_id(obj)
     request_id = context.current().request_id
-    RecordChange.objects.bulk_create(
+    # A write, not a read: the default manager refuses every query, bulk inserts included.
+    RecordChange.objects.unscoped(reason="record history write").bulk_create(
         [
             RecordChange(
                 institution_id=obj.institution_id,  # type: ignore[attr-defined]
@@ -130,5 +156,17 @@ def _audit(actor: Actor, action: str, objs: Iterable[models.Model], fields: Iter
             resource_id=str(obj.pk),
             customer_id=_customer_id(obj),
             institution_id=obj.institution_id,  # type: ignore[attr-defined]
-            purpose="fields:" + ",".join(sorted(fields))[:180],
+            purpose=_fields_purpose(fields),
         )
+
+
+def _fields_purpose(fields: Iterable[str]) -> str:
+    """`fields:a,b,c` within the ledger's 200 characters; whole names only, then `+N` more."""
+    names = sorted(fields)
+    text = "fields:"
+    for i, name in enumerate(names):
+        part = ("," if i else "") + name
+        if len(text) + len(part) > 194:
+            return f"{text},+{len(names) - i}"
+        text += part
+    return text

@@ -92,6 +92,8 @@ def record_vitals(
     effective: dt.datetime,
     visit: Visit | None = None,
 ) -> list[Observation]:
+    if visit is not None and visit.customer_id != customer.pk:
+        raise InvalidValue(_("该体检不属于此客户"), field="visit", code="visit_mismatch")
     values = parse_vitals(raw)
     if "height" in values and "weight" in values:
         computed = bmi(values["height"], values["weight"])

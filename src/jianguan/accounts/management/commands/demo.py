@@ -1,9 +1,10 @@
 """`jianguan demo [--if-empty]` and `jianguan demo code <username>` (D-12).
 
 Creates the demo institution and one account per role of the permission matrix, `demo-<role>`,
-with a random password printed once and TOTP already enrolled. There are no fixed or default
-passwords anywhere (AUTHN-14). `demo code` prints the current TOTP code of a demo account, and
-refuses every account outside the demo institution.
+with a random password printed once and TOTP already enrolled, and (once) `--customers N` demo
+customers with multi-year check-up histories (records.demo, default 500). There are no fixed or
+default passwords anywhere (AUTHN-14). `demo code` prints the current TOTP code of a demo
+account, and refuses every account outside the demo institution.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import secrets
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -19,6 +21,8 @@ from django.utils import timezone
 
 from jianguan.audit.ledger import record
 from jianguan.core.actors import Actor
+from jianguan.records.demo import load_demo_customers
+from jianguan.records.models import Customer
 
 from ... import matrix
 from ...models import Institution, OneTimeLink, User
@@ -68,6 +72,13 @@ class Command(BaseCommand):
             action="store_true",
             help="do nothing when any institution exists (used by `make run`)",
         )
+        parser.add_argument(
+            "--customers",
+            type=int,
+            default=None,
+            help="demo customers to create when the demo institution has none "
+            "(default: the JIANGUAN_DEMO_CUSTOMERS setting, 500)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "code":
@@ -81,6 +92,10 @@ class Command(BaseCommand):
             )
             return
         accounts = self.create_or_refresh()
+        count = options["customers"]
+        if count is None:
+            count = settings.JIANGUAN_DEMO_CUSTOMERS
+        self.create_customers([user for user, _, _ in accounts], count)
         self.print_accounts(accounts)
 
     # -- demo data ------------------------------------------------------------------------------
@@ -121,6 +136,22 @@ class Command(BaseCommand):
                     )
                 result.append((user, password, totp.otpauth_uri(user.username, bytes(device.seed))))
         return result
+
+    def create_customers(self, staff: list[User], count: int) -> None:
+        """Demo customers with check-up histories, once: never added to existing ones."""
+        institution = Institution.objects.get(code=DEMO_CODE)
+        existing = Customer.objects.unscoped(reason="demo: any customers yet?").filter(
+            institution=institution
+        )
+        if count <= 0 or existing.exists():
+            return
+        started = time.monotonic()
+        result = load_demo_customers(institution, staff, count=count)
+        self.stdout.write(
+            f"Created {len(result.customer_ids)} demo customers with "
+            f"{result.rows.get('Visit', 0)} check-up visits and "
+            f"{result.rows.get('Observation', 0)} results ({time.monotonic() - started:.0f} s)."
+        )
 
     def demo_user(self, actor: Actor, role: str) -> User:
         username = demo_username(role)

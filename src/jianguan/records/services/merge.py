@@ -1,0 +1,160 @@
+"""Merging a duplicate customer into the one kept (合并重复客户).
+
+Every row of the dropped customer's record moves to the kept customer and is re-encrypted under
+the kept customer's data key (D-03): the plaintext is read, the row is given to the new customer
+and the plaintext set again, so that the field encrypts under the new scope on save (the
+associated data binds the row id, which does not change). Erasing the dropped customer's key
+afterwards therefore leaves everything that moved readable. The dropped customer stays as a
+`merged` stub pointing at the kept one, so that old links and the ledger still resolve.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from jianguan.audit.ledger import record
+from jianguan.core.actors import Actor
+from jianguan.core.fields import EncryptedField, Shredded
+from jianguan.core.locks import institution_lock
+
+from .. import identifiers as ids
+from ..errors import InvalidValue, NotFound
+from ..models import (
+    Allergy,
+    CardEvent,
+    Customer,
+    CustomerIdentifier,
+    FamilyHistory,
+    HistoryItem,
+    Lifestyle,
+    Medication,
+    MemberCard,
+    Observation,
+    RecordChange,
+    Visit,
+)
+from . import history
+
+MERGE = "records.customer.merge"
+
+# RecordChange last, so that the history written while folding duplicates moves as well.
+MOVED: tuple[type[models.Model], ...] = (
+    CustomerIdentifier,
+    MemberCard,
+    CardEvent,
+    HistoryItem,
+    FamilyHistory,
+    Allergy,
+    Medication,
+    Lifestyle,
+    Visit,
+    Observation,
+    RecordChange,
+)
+
+
+def merge_customers(actor: Actor, keep: Customer, drop: Customer) -> dict[str, int]:
+    """Move every row of `drop`'s record to `keep`; return how many rows moved, per model.
+
+    Two rows are not moved but deleted with their values kept in the record history: `drop`'s
+    lifestyle when `keep` has one (the kept customer's is current), and an identifier `keep`
+    already holds (same type and number). Raises NotFound outside the actor's institution or
+    capability (D-13) and InvalidValue for a customer that is not active.
+    """
+    if not actor.can(MERGE) or actor.institution_id is None:
+        raise NotFound()
+    if keep.pk == drop.pk:
+        raise InvalidValue(_("不能将客户与自身合并"), field="drop", code="merge_self")
+    with transaction.atomic():
+        # The enrolment duplicate check must not run against a half-merged pair (D-29).
+        institution_lock(actor.institution_id, "enrolment")
+        found = {
+            c.pk: c
+            for c in Customer.objects.for_actor(actor, MERGE)
+            .select_for_update()
+            .filter(pk__in=[keep.pk, drop.pk])
+        }
+        if len(found) != 2:
+            raise NotFound()
+        keep, drop = found[keep.pk], found[drop.pk]
+        for side, customer in (("keep", keep), ("drop", drop)):
+            if customer.status != "active":
+                raise InvalidValue(_("只能合并在册的客户"), field=side, code="merge_status")
+        _fold_duplicates(actor, keep, drop)
+        counts = {model.__name__: _move(model, keep, drop) for model in MOVED}
+        now = timezone.now()
+        drop.status = "merged"
+        drop.merged_into = keep
+        drop.updated = now
+        drop.save(update_fields=["status", "merged_into", "updated"])
+        keep.updated = now
+        keep.save(update_fields=["updated"])
+        history.write_changes(
+            actor,
+            drop,
+            {"status": ("active", "merged"), "merged_into_id": (None, keep.pk)},
+            "merge",
+        )
+        history.write_changes(
+            actor, keep, {"merged_from": (None, {"customer": str(drop.pk), **counts})}, "merge"
+        )
+        moved = ",".join(f"{name}={n}" for name, n in counts.items() if n)
+        for customer, other in ((keep, drop), (drop, keep)):
+            # D-07: one entry per customer touched, ids and counts only (D-05).
+            record(
+                "customer.merge",
+                actor=actor,
+                resource_type="Customer",
+                resource_id=str(other.pk),
+                customer_id=customer.pk,
+                institution_id=customer.institution_id,
+                purpose=("moved:" + moved)[:200],
+            )
+    return counts
+
+
+def _rows(model: type[models.Model], customer: Customer) -> list[Any]:
+    # Every row moves, whatever the actor may read: a row left behind would be lost with the
+    # dropped customer's key. The actor's capability and institution were checked above.
+    return list(
+        model.objects.unscoped(reason="customer merge")  # type: ignore[attr-defined]
+        .filter(institution_id=customer.institution_id, customer_id=customer.pk)
+        .order_by("created", "pk")
+    )
+
+
+def _fold_duplicates(actor: Actor, keep: Customer, drop: Customer) -> None:
+    """Rows that would clash with `keep`'s own: deleted, their values kept in the history."""
+    if _rows(Lifestyle, keep):
+        for row in _rows(Lifestyle, drop):
+            history.delete(actor, row, audit=False)
+    held = {(i.type, ids.normalise(str(i.value))) for i in _rows(CustomerIdentifier, keep)}
+    for ident in _rows(CustomerIdentifier, drop):
+        if (ident.type, ids.normalise(str(ident.value))) in held:
+            history.delete(actor, ident, audit=False)
+    if any(i.is_primary for i in _rows(CustomerIdentifier, keep)):
+        for ident in _rows(CustomerIdentifier, drop):
+            if ident.is_primary:
+                ident.is_primary = False
+                ident.save(update_fields=["is_primary"])
+                history.write_changes(actor, ident, {"is_primary": (True, False)}, "merge")
+
+
+def _move(model: type[models.Model], keep: Customer, drop: Customer) -> int:
+    encrypted = [f.attname for f in model._meta.concrete_fields if isinstance(f, EncryptedField)]
+    rows = _rows(model, drop)
+    for row in rows:
+        plain = {name: getattr(row, name) for name in encrypted}
+        if any(isinstance(value, Shredded) for value in plain.values()):
+            raise InvalidValue(
+                _("被合并客户的部分数据已销毁，无法合并"), field="drop", code="merge_erased"
+            )
+        row.customer_id = keep.pk
+        for name, value in plain.items():
+            setattr(row, name, value)  # plaintext again: pre_save seals it under keep's key
+        row.save(update_fields=["customer", *encrypted])
+    return len(rows)
