@@ -2,7 +2,10 @@
 
 Role and capability labels live in `accounts/matrix.toml` (D-10), notification kinds in
 `core.notify.KINDS` (D-20) and vital-sign labels in `records.services.observations.VITALS`; the
-code passes them to `gettext()` as variables, so xgettext never finds them. This module lists them and merges them into the catalogue.
+code passes them to `gettext()` as variables, so xgettext never finds them. Literal msgids of
+gettext functions imported under another name (`from django.utils.translation import gettext as
+_g`) are missed too: xgettext knows only the standard keywords. This module lists both and merges
+them into the catalogue.
 
 Refreshing the English catalogue, from `src/jianguan` (keep the obsolete entries: makemessages
 turns the run-time entries into obsolete `#~` ones, and `merge` revives them with their
@@ -20,14 +23,63 @@ library's `locale` module when Python runs with `src/jianguan` as its working di
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 from pathlib import Path
 
 import polib
 
 LOCALE_DIR = Path(__file__).resolve().parent
+SRC = LOCALE_DIR.parent
 EN_PO = LOCALE_DIR / "en" / "LC_MESSAGES" / "django.po"
 EN_MO = EN_PO.with_suffix(".mo")
+
+# Names xgettext is given by makemessages (plus its C defaults): calls under these are found.
+XGETTEXT_KEYWORDS = {
+    "_",
+    "gettext",
+    "gettext_lazy",
+    "gettext_noop",
+    "ngettext",
+    "ngettext_lazy",
+    "pgettext",
+    "pgettext_lazy",
+    "npgettext",
+    "npgettext_lazy",
+}
+SINGULAR = {"gettext", "gettext_lazy", "gettext_noop"}
+PYTHON_FORMAT = re.compile(r"%\(\w+\)[sd]")
+
+
+def aliased_msgids(root: Path = SRC) -> dict[str, str]:
+    """Literal msgids of gettext/gettext_lazy/gettext_noop called under a name xgettext skips."""
+    found: dict[str, str] = {}
+    for path in sorted(root.rglob("*.py")):
+        if "migrations" in path.parts or path.parent == LOCALE_DIR:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        aliases = {
+            name.asname
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation"
+            for name in node.names
+            if name.name in SINGULAR and name.asname and name.asname not in XGETTEXT_KEYWORDS
+        }
+        if not aliases:
+            continue
+        where = str(path.relative_to(root))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in aliases
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found.setdefault(node.args[0].value, where)
+    return found
 
 
 def runtime_msgids() -> dict[str, str]:
@@ -48,6 +100,8 @@ def runtime_msgids() -> dict[str, str]:
     # Vital labels are plain strings in a dataclass, passed to gettext when a check fails.
     for vital in (*observations.VITALS.values(), observations.BMI):
         found.setdefault(vital.label, "records/services/observations.py")
+    for msgid, source in aliased_msgids().items():
+        found.setdefault(msgid, source)
     return found
 
 
@@ -67,7 +121,8 @@ def merge(po_path: Path = EN_PO) -> list[str]:
             msgid=msgid,
             msgstr=old.msgstr if old is not None else "",
             occurrences=[(source, "")],
-            comment="translated at run time",
+            comment="added by jianguan.locale.extra_msgids",
+            flags=["python-format"] if PYTHON_FORMAT.search(msgid) else [],
         )
         po.append(entry)
         added.append(msgid)
