@@ -273,3 +273,37 @@ def test_vitals_cannot_be_filed_under_another_customers_visit(
     with pytest.raises(InvalidValue) as caught:
         record_vitals(nurse, customer, {"heart_rate": "72"}, effective=timezone.now(), visit=visit)
     assert (caught.value.field, caught.value.code) == ("visit", "visit_mismatch")
+
+
+def test_entered_vitals_carry_the_reference_range_and_a_flag(nurse, enrolled) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from jianguan.records.services.observations import record_vitals
+
+    saved = record_vitals(
+        nurse,
+        enrolled(),
+        {"systolic": "190", "diastolic": "115", "heart_rate": "72"},
+        effective=dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC),
+    )
+    by_code = {o.local_code: o for o in saved}
+    assert (by_code["systolic"].ref_low, by_code["systolic"].ref_high) == (90, 139)
+    assert by_code["systolic"].flag == "HH" and by_code["diastolic"].flag == "HH"
+    assert by_code["heart_rate"].flag == "N"
+
+
+def test_one_vitals_entry_writes_one_audit_entry_for_the_customer(nurse, enrolled) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from jianguan.audit.models import AuditEntry
+    from jianguan.records.services.observations import record_vitals
+
+    customer = enrolled()
+    before = AuditEntry.objects.filter(customer_id=customer.pk).count()
+    record_vitals(
+        nurse,
+        customer,
+        {"height": "170", "weight": "65", "systolic": "120", "diastolic": "80"},
+        effective=dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC),
+    )
+    assert AuditEntry.objects.filter(customer_id=customer.pk).count() == before + 1

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from jianguan.audit.ledger import record
 from jianguan.core.actors import Actor
 
 from ..errors import InvalidValue
@@ -102,10 +103,15 @@ def record_vitals(
                 _("身高与体重算出的体质指数不合理，请核对"), field="weight", code="bmi_range"
             )
         values["bmi"] = computed
+    from ..catalog import ITEMS, flag_for, reference  # the catalogue builds on VITALS above
+
+    age = effective.year - customer.birth_year if customer.birth_year else None
     saved: list[Observation] = []
     with transaction.atomic():
         for key, value in values.items():
             vital = BMI if key == "bmi" else VITALS[key]
+            item = ITEMS.get(vital.key)
+            low, high = reference(item, customer.sex, age) if item else (None, None)
             obs = Observation(
                 institution_id=customer.institution_id,
                 customer_id=customer.pk,
@@ -114,9 +120,22 @@ def record_vitals(
                 local_code=vital.key,
                 unit=vital.unit,
                 value_num=float(value),
+                ref_low=low,
+                ref_high=high,
+                flag=flag_for(float(value), low, high, item.critical) if item else None,
                 effective=effective,
                 source="manual",
             )
-            history.save_new(actor, obs)
+            history.save_new(actor, obs, audit=False)
             saved.append(obs)
+        # D-07: one entry for the customer, naming the rows written.
+        record(
+            "record.create",
+            actor=actor,
+            resource_type="Observation",
+            resource_id=str(saved[0].pk),
+            customer_id=customer.pk,
+            institution_id=customer.institution_id,
+            purpose="vitals:" + ",".join(sorted(values)),
+        )
     return saved
