@@ -103,7 +103,12 @@ KIND_LABELS = {
     "disability": _("残疾"),
 }
 VISIT_STATUS_LABELS = {"open": _("进行中"), "concluded": _("已总检")}
-ACTION_LABELS = {"create": _("新增"), "update": _("修改"), "delete": _("删除")}
+ACTION_LABELS = {
+    "create": _("新增"),
+    "update": _("修改"),
+    "delete": _("删除"),
+    "merge": _("合并"),
+}
 RESOURCE_LABELS = {
     "Customer": _("基本信息"),
     "CustomerIdentifier": _("证件"),

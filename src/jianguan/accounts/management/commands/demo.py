@@ -9,6 +9,7 @@ account, and refuses every account outside the demo institution.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import time
 from typing import Any
@@ -80,6 +81,19 @@ class Command(BaseCommand):
             "(default: the JIANGUAN_DEMO_CUSTOMERS setting, 500)",
         )
 
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=None,
+            help="seed of the demo generator: the same seed (and --today) gives the same data",
+        )
+        parser.add_argument(
+            "--today",
+            type=dt.date.fromisoformat,
+            default=None,
+            help="the date the demo histories end on (YYYY-MM-DD; default: today)",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "code":
             self.print_code(options["username"] or "")
@@ -95,7 +109,9 @@ class Command(BaseCommand):
         count = options["customers"]
         if count is None:
             count = settings.JIANGUAN_DEMO_CUSTOMERS
-        self.create_customers([user for user, _, _ in accounts], count)
+        self.create_customers(
+            [user for user, _, _ in accounts], count, seed=options["seed"], today=options["today"]
+        )
         self.print_accounts(accounts)
 
     # -- demo data ------------------------------------------------------------------------------
@@ -137,7 +153,14 @@ class Command(BaseCommand):
                 result.append((user, password, totp.otpauth_uri(user.username, bytes(device.seed))))
         return result
 
-    def create_customers(self, staff: list[User], count: int) -> None:
+    def create_customers(
+        self,
+        staff: list[User],
+        count: int,
+        *,
+        seed: int | None = None,
+        today: dt.date | None = None,
+    ) -> None:
         """Demo customers with check-up histories, once: never added to existing ones."""
         institution = Institution.objects.get(code=DEMO_CODE)
         existing = Customer.objects.unscoped(reason="demo: any customers yet?").filter(
@@ -146,7 +169,10 @@ class Command(BaseCommand):
         if count <= 0 or existing.exists():
             return
         started = time.monotonic()
-        result = load_demo_customers(institution, staff, count=count)
+        extra: dict[str, Any] = {"today": today}
+        if seed is not None:
+            extra["seed"] = seed
+        result = load_demo_customers(institution, staff, count=count, **extra)
         self.stdout.write(
             f"Created {len(result.customer_ids)} demo customers with "
             f"{result.rows.get('Visit', 0)} check-up visits and "
