@@ -41,6 +41,7 @@ from jianguan.audit.ledger import record_job_run
 from . import catalog
 from . import identifiers as ids
 from .models import (
+    PERSONAL_MODELS,
     Allergy,
     CardEvent,
     Customer,
@@ -51,6 +52,7 @@ from .models import (
     Medication,
     MemberCard,
     Observation,
+    RecordChange,
     Visit,
 )
 from .services.cards import CARD_PREFIX
@@ -1343,19 +1345,8 @@ def model_rows(
     return rows
 
 
-LOAD_ORDER: tuple[type[Any], ...] = (
-    Customer,
-    CustomerIdentifier,
-    MemberCard,
-    CardEvent,
-    HistoryItem,
-    FamilyHistory,
-    Allergy,
-    Medication,
-    Lifestyle,
-    Visit,
-    Observation,
-)
+# Demo data is an import: no record history of its own.
+LOAD_ORDER: tuple[type[Any], ...] = tuple(m for m in PERSONAL_MODELS if m is not RecordChange)
 
 
 def write_plans(

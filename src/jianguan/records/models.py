@@ -411,6 +411,8 @@ class RecordChange(CustomerOwned):
         return qs.exclude(resource_type__in=CLINICAL_TYPES)
 
 
+# In insertion order: a row's parents come before it; RecordChange last (merge and bulk loads rely
+# on this order).
 PERSONAL_MODELS: list[type[models.Model]] = [
     Customer,
     CustomerIdentifier,

@@ -23,38 +23,14 @@ from jianguan.core.locks import institution_lock
 
 from .. import identifiers as ids
 from ..errors import InvalidValue, NotFound
-from ..models import (
-    Allergy,
-    CardEvent,
-    Customer,
-    CustomerIdentifier,
-    FamilyHistory,
-    HistoryItem,
-    Lifestyle,
-    Medication,
-    MemberCard,
-    Observation,
-    RecordChange,
-    Visit,
-)
+from ..models import PERSONAL_MODELS, Customer, CustomerIdentifier, Lifestyle
 from . import history
 
 MERGE = "records.customer.merge"
 
-# RecordChange last, so that the history written while folding duplicates moves as well.
-MOVED: tuple[type[models.Model], ...] = (
-    CustomerIdentifier,
-    MemberCard,
-    CardEvent,
-    HistoryItem,
-    FamilyHistory,
-    Allergy,
-    Medication,
-    Lifestyle,
-    Visit,
-    Observation,
-    RecordChange,
-)
+# Every row of the record but the customer itself, RecordChange last, so that the history written
+# while folding duplicates moves as well.
+MOVED: tuple[type[models.Model], ...] = tuple(m for m in PERSONAL_MODELS if m is not Customer)
 
 
 def merge_customers(actor: Actor, keep: Customer, drop: Customer) -> dict[str, int]:
