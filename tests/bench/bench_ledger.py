@@ -128,6 +128,10 @@ def main() -> list[Result]:
     actors = [Actor("staff", uuid.uuid4(), institution, frozenset({"doctor"})) for _ in range(50)]
     token = context.begin(context.RequestContext(client_address="192.168.10.23"))
     results: list[Result] = []
+    from jianguan.audit.models import AuditEntry
+
+    # `jianguan keys init` (run by the bench set-up, as by `make run`) has written its own entry.
+    already = AuditEntry.objects.count()
     try:
         results.append(_fill(actors))
 
@@ -143,7 +147,7 @@ def main() -> list[Result]:
         )
 
         took, verified = _timed(verify_ledger)
-        assert verified.ok and verified.entries == ENTRIES, verified.summary()
+        assert verified.ok and verified.entries == already + ENTRIES, verified.summary()
         results.append(
             Result(
                 f"verify {ENTRIES:,} entries and their signed head",
