@@ -104,11 +104,11 @@ def render(sections: list[Section], command: str, took: float) -> str:
         f"- Command: `{command}` ({took:.0f} s in all)",
         *[f"- {line}" for line in machine()],
         "- Database: a fresh SQLite file (WAL, `synchronous=NORMAL`, IMMEDIATE transactions) in a",
-        "  temporary directory, development settings"
-        + (
-            "; the records benchmark also on PostgreSQL (its own database `jianguan_bench`)"
+        "  temporary directory, development settings",
+        *(
+            ["- The records benchmark also on PostgreSQL, in a database of its own"]
             if os.environ.get("JIANGUAN_BENCH_DATABASE_URL")
-            else ""
+            else []
         ),
         "",
     ]
