@@ -407,3 +407,79 @@ def test_concurrent_appenders_get_gapless_seqs_and_a_valid_chain(doctor_actor: A
         range(1, 61)
     )
     assert verify_ledger().ok
+
+
+# --- one entry per customer for a write made of several steps (D-07) ----------------------------
+
+
+def test_steps_of_one_write_are_combined_into_one_entry_per_customer(doctor_actor: Actor) -> None:
+    a, b = uuid.uuid4(), uuid.uuid4()
+    before = AuditEntry.objects.count()
+    with ledger.one_entry_per_customer("card.replaced"):
+        record(
+            "card.replaced",
+            actor=doctor_actor,
+            resource_type="MemberCard",
+            resource_id="c1",
+            customer_id=a,
+        )
+        record(
+            "card.issued",
+            actor=doctor_actor,
+            resource_type="MemberCard",
+            resource_id="c2",
+            customer_id=a,
+            purpose="level:gold",
+        )
+        record(
+            "record.update",
+            actor=doctor_actor,
+            resource_type="Customer",
+            resource_id=str(b),
+            customer_id=b,
+            purpose="fields:name",
+        )
+        record("keys.status", actor=doctor_actor)  # no customer: appended as it is
+        assert AuditEntry.objects.count() == before + 1  # only the one without a customer yet
+    new = list(AuditEntry.objects.filter(seq__gt=before).order_by("seq"))
+    assert [(e.action, e.customer_id) for e in new] == [
+        ("keys.status", None),
+        ("card.replaced", a),
+        ("card.replaced", b),
+    ]
+    assert (new[1].resource_type, new[1].resource_id) == ("MemberCard", "c1,c2")
+    assert new[1].purpose == "card.replaced:treatment;card.issued:level:gold"
+    assert new[2].purpose == "fields:name"  # a single step keeps its own purpose
+    assert verify_ledger().ok
+
+
+def test_a_failed_write_leaves_neither_its_rows_nor_its_entries(doctor_actor: Actor) -> None:
+    before = AuditEntry.objects.count()
+    with pytest.raises(RuntimeError), ledger.one_entry_per_customer():
+        record("record.create", actor=doctor_actor, customer_id=uuid.uuid4())
+        raise RuntimeError("the step after failed")
+    assert AuditEntry.objects.count() == before
+    record("record.create", actor=doctor_actor, customer_id=uuid.uuid4())  # not collected now
+    assert AuditEntry.objects.count() == before + 1
+
+
+def test_nested_blocks_append_once_at_the_outermost(doctor_actor: Actor) -> None:
+    customer = uuid.uuid4()
+    with ledger.one_entry_per_customer("customer.enrol"):
+        record("record.create", actor=doctor_actor, resource_id="x", customer_id=customer)
+        with ledger.one_entry_per_customer("card.replaced"):
+            record("card.issued", actor=doctor_actor, resource_id="y", customer_id=customer)
+        assert not AuditEntry.objects.filter(customer_id=customer).exists()
+    (entry,) = AuditEntry.objects.filter(customer_id=customer)
+    assert (entry.action, entry.resource_id) == ("customer.enrol", "x,y")
+
+
+def test_combined_names_stay_within_the_column_and_say_how_many_were_cut() -> None:
+    ids = [uuid.uuid4().hex for _ in range(10)]
+    joined = ledger._joined(ids, 200)
+    assert len(joined) <= 200
+    shown = joined.split(",")[:-1]
+    assert shown == ids[: len(shown)]
+    assert joined.endswith(f",+{10 - len(shown)}")
+    assert ledger._joined(["a", "b", "a"], 200) == "a,b"
+    assert ledger._joined(["x" * 250], 200) == "x" * 200

@@ -235,13 +235,139 @@ def test_the_old_number_no_longer_finds_an_active_card(desk: Actor, customer: Cu
 def test_a_customer_holds_several_cards_over_time(desk: Actor, customer: Customer) -> None:
     first = cards.issue_card(desk, customer, level="standard")
     second = cards.replace_card(desk, first)
+    cards.change_status(desk, second, "report_lost")
     third = cards.issue_card(desk, customer, level="platinum")
     held = MemberCard.objects.for_actor(desk, VIEW).filter(customer=customer)
     assert {(c.pk, c.status) for c in held} == {
         (first.pk, "replaced"),
-        (second.pk, "active"),
+        (second.pk, "lost"),
         (third.pk, "active"),
     }
+
+
+def test_a_replacement_is_one_audit_entry_naming_both_cards(
+    desk: Actor, customer: Customer
+) -> None:
+    old = cards.issue_card(desk, customer)
+    before = AuditEntry.objects.filter(customer_id=customer.pk).count()
+    new = cards.replace_card(desk, old)
+    (entry,) = AuditEntry.objects.filter(customer_id=customer.pk).order_by("seq")[before:]
+    assert (entry.action, entry.resource_type) == ("card.replaced", "MemberCard")
+    assert entry.resource_id == f"{old.pk},{new.pk}"
+
+
+def test_a_replacement_keeps_the_old_cards_validity(desk: Actor, customer: Customer) -> None:
+    old = cards.issue_card(desk, customer, valid_years=1)
+    new = cards.replace_card(desk, old)
+    assert new.valid_until == old.valid_until
+
+
+# --- one card in use, validity and renewal -------------------------------------------------------
+
+
+def test_a_second_card_in_use_is_refused_naming_the_first(desk: Actor, customer: Customer) -> None:
+    first = cards.issue_card(desk, customer)
+    error = refused(lambda: cards.issue_card(desk, customer, level="gold"))
+    assert error.code == "card_in_use" and first.number in str(error.message)
+    cards.change_status(desk, first, "freeze")  # a frozen card is still in use
+    assert refused(lambda: cards.issue_card(desk, customer)).code == "card_in_use"
+    assert MemberCard.objects.for_actor(desk, VIEW).filter(customer=customer).count() == 1
+
+
+def test_the_database_refuses_two_cards_in_use(desk: Actor, customer: Customer) -> None:
+    card = cards.issue_card(desk, customer)
+    twin = MemberCard(
+        institution_id=customer.institution_id,
+        customer_id=customer.pk,
+        number=cards.new_card_number(),
+        valid_from=card.valid_from,
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        twin.save(force_insert=True)
+
+
+def expire(card: MemberCard, days_ago: int = 1) -> None:
+    MemberCard.objects.unscoped(reason="test").filter(pk=card.pk).update(
+        valid_from=dt.date.today() - dt.timedelta(days=800),
+        valid_until=dt.date.today() - dt.timedelta(days=days_ago),
+    )
+    card.refresh_from_db()
+
+
+def test_a_card_in_use_past_its_end_shows_as_expired(desk: Actor, customer: Customer) -> None:
+    card = cards.issue_card(desk, customer)
+    today = dt.date.today()
+    assert card.status_on(today) == "active"
+    assert card.status_on(card.valid_until) == "active"  # the last valid day is valid
+    assert card.status_on(card.valid_until + dt.timedelta(days=1)) == "expired"
+    expire(card)
+    assert card.status_on(today) == "expired"
+
+
+def test_an_expired_card_is_closed_when_a_new_one_is_issued(
+    desk: Actor, customer: Customer
+) -> None:
+    old = cards.issue_card(desk, customer)
+    expire(old)
+    new = cards.issue_card(desk, customer, level="gold")
+    old.refresh_from_db()
+    assert (old.status, new.status) == ("expired", "active")
+    assert events(desk, old) == ["issued", "expired"]
+
+
+def test_an_expired_card_cannot_be_replaced(desk: Actor, customer: Customer) -> None:
+    card = cards.issue_card(desk, customer)
+    expire(card)
+    assert refused(lambda: cards.replace_card(desk, card)).code == "card_expired"
+
+
+def test_the_scheduled_pass_closes_expired_cards_with_one_entry(
+    desk: Actor, enrolled: Enrol
+) -> None:
+    from jianguan.audit.models import AuditJobItem
+    from jianguan.records import jobs
+
+    def someone(n: int) -> Customer:
+        return enrolled(desk, name=f"客户{n}", id_number="", mobile=f"1391234567{n}")
+
+    due = [cards.issue_card(desk, someone(i)) for i in range(2)]
+    for card in due:
+        expire(card)
+    current = cards.issue_card(desk, someone(2))
+    assert jobs.close_expired_cards() == "closed=2"
+    states = dict(MemberCard.objects.for_actor(desk, VIEW).values_list("pk", "status"))
+    assert [states[c.pk] for c in due] == ["expired", "expired"]
+    assert states[current.pk] == "active"
+    entry = AuditEntry.objects.get(action="card.expired")
+    items = AuditJobItem.objects.filter(entry_id=entry.seq).values_list("resource_id", flat=True)
+    assert set(items) == {str(c.pk) for c in due}
+    assert jobs.close_expired_cards() == "closed=0"  # idempotent
+
+
+def test_renewal_extends_from_the_end_or_from_today_if_run_out(
+    desk: Actor, customer: Customer
+) -> None:
+    card = cards.issue_card(desk, customer, valid_years=1)
+    end = card.valid_until
+    assert end is not None
+    cards.renew(desk, card, 2)
+    assert card.valid_until == end.replace(year=end.year + 2)
+    expire(card, days_ago=30)
+    cards.renew(desk, card, 1)
+    today = dt.date.today()
+    assert card.valid_until == cards._years_later(today, 1)
+    assert events(desk, card) == ["issued", "renewed", "renewed"]
+
+
+def test_renewal_is_refused_for_unlimited_lost_or_odd_terms(
+    desk: Actor, customer: Customer
+) -> None:
+    card = cards.issue_card(desk, customer, valid_years=None)
+    assert refused(lambda: cards.renew(desk, card, 1)).code == "renew_unlimited"
+    cards.change_status(desk, card, "report_lost")
+    assert refused(lambda: cards.renew(desk, card, 1)).code == "card_transition"
+    other = cards.issue_card(desk, customer)
+    assert refused(lambda: cards.renew(desk, other, 7)).code == "renew_years"
 
 
 # --- level --------------------------------------------------------------------------------------

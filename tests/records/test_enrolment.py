@@ -364,26 +364,35 @@ def test_enrolment_writes_a_record_change_for_the_identifier(nurse: Actor) -> No
     assert value.customer_id == customer.pk
 
 
-def test_enrolment_writes_one_entry_for_the_customer_and_one_for_the_card(nurse: Actor) -> None:
-    # D-07: one entry per customer for the write (the identifier is part of the enrolment);
-    # the card is its own action, as every later card event is.
+def test_enrolment_writes_one_entry_naming_the_customer_identifier_and_card(nurse: Actor) -> None:
+    # D-07: a write is one entry per customer per request, naming the resources it changed.
     customer = enrol(nurse, enrolment(card_level="silver"))
-    entries = list(AuditEntry.objects.filter(customer_id=customer.pk).order_by("seq"))
-    assert [(e.action, e.resource_type) for e in entries] == [
-        ("customer.enrol", "Customer"),
-        ("card.issued", "MemberCard"),
-    ]
-    assert entries[0].resource_id == str(customer.pk)
-    assert entries[0].actor_id == nurse.id
-    assert entries[0].institution_id == nurse.institution_id
+    (identifier,) = CustomerIdentifier.objects.for_actor(nurse, VIEW).filter(customer=customer)
+    card = MemberCard.objects.for_actor(nurse, VIEW).get(customer=customer)
+    (entry,) = AuditEntry.objects.filter(customer_id=customer.pk)
+    assert entry.action == "customer.enrol"
+    assert entry.resource_type == "Customer,CustomerIdentifier,MemberCard"
+    assert entry.resource_id == f"{customer.pk},{identifier.pk},{card.pk}"
+    assert entry.purpose.split(";")[-1] == "card.issued:treatment"  # the actor's purpose
+    assert entry.actor_id == nurse.id
+    assert entry.institution_id == nurse.institution_id
+
+
+def test_a_failed_enrolment_writes_no_entry_and_no_rows(nurse: Actor) -> None:
+    enrol(nurse, enrolment())
+    before = AuditEntry.objects.count()
+    with pytest.raises(DuplicateSuspected):
+        enrol(nurse, enrolment(name="张伟", card_level="gold"))
+    assert AuditEntry.objects.count() == before
 
 
 def test_the_enrolment_audit_entry_names_fields_and_never_values(nurse: Actor) -> None:
     address = "广州市天河区体育西路 191 号"
     customer = enrol(nurse, enrolment(address=address))
     entry = AuditEntry.objects.get(action="customer.enrol", customer_id=customer.pk)
+    customer_part = entry.purpose.split(";")[0]
     assert {"name", "mobile", "address", "birth_date"} <= set(
-        entry.purpose.removeprefix("fields:").split(",")
+        customer_part.removeprefix("customer.enrol:fields:").split(",")
     )
     ledger = audit_text()
     for value in ("张伟", "13812345678", resident_id(), address, "1980-01-01"):

@@ -363,3 +363,63 @@ def test_a_failed_merge_changes_nothing(
     assert {m.__name__: {r.pk for r in rows(m, drop)} for m in MOVED} == before
     assert Customer.objects.unscoped(reason="test").get(pk=drop.pk).status == "active"
     assert not AuditEntry.objects.filter(action="customer.merge").exists()
+
+
+# --- basic information and cards in use --------------------------------------------------------
+
+
+def test_basic_information_the_kept_record_lacks_is_carried_over(
+    doctor: Actor, enrolled: Enrol, make_actor: MakeActor
+) -> None:
+    manager = make_actor("health_manager")
+    keep = enrol(
+        doctor, enrolment(mobile="", id_number="", address="", birth_date=dt.date(1980, 1, 1))
+    )
+    drop = enrol(
+        doctor,
+        enrolment(
+            name="张 伟",
+            mobile="13900009999",
+            id_number="",
+            address="南京市鼓楼区中山路 1 号",
+            occupation="工程师",
+            manager_id=manager.id,
+        ),
+        allow_duplicate=True,
+    )
+    merge_customers(doctor, keep, drop)
+    kept = Customer.objects.for_actor(doctor, "records.identity.view").get(pk=keep.pk)
+    assert (kept.mobile, kept.address, kept.occupation, kept.manager_id) == (
+        "13900009999",
+        "南京市鼓楼区中山路 1 号",
+        "工程师",
+        manager.id,
+    )
+    assert kept.name == "张伟"  # the kept record's own name stays
+    assert [c.pk for c in selectors.by_mobile(doctor, "13900009999")] == [keep.pk]
+    carried = RecordChange.objects.for_actor(doctor, "records.clinical.view").get(
+        resource_id=keep.pk, field="address", action="merge"
+    )
+    assert (carried.old_value, carried.new_value) == (None, "南京市鼓楼区中山路 1 号")
+
+
+def test_the_kept_records_own_basic_information_wins(
+    doctor: Actor, pair: tuple[Customer, Customer]
+) -> None:
+    keep, drop = pair
+    merge_customers(doctor, keep, drop)
+    kept = Customer.objects.for_actor(doctor, "records.identity.view").get(pk=keep.pk)
+    assert kept.mobile == "13812345678"
+
+
+def test_when_both_use_a_card_the_dropped_ones_card_is_closed(
+    doctor: Actor, enrolled: Enrol
+) -> None:
+    from jianguan.records.services import cards
+
+    keep = enrolled(doctor)
+    drop = enrol(doctor, enrolment(mobile="13900009999", id_number=""), allow_duplicate=True)
+    mine, theirs = cards.issue_card(doctor, keep), cards.issue_card(doctor, drop)
+    merge_customers(doctor, keep, drop)
+    held = {c.pk: c.status for c in rows(MemberCard, keep)}
+    assert held == {mine.pk: "active", theirs.pk: "replaced"}

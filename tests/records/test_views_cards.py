@@ -279,3 +279,69 @@ def test_cards_context_reads_every_card_with_its_events(
     nurse_context = cards_context(make_actor("nurse"), c)
     assert nurse_context["cards"][0]["actions"] == []
     assert nurse_context["can_manage_cards"] is False
+
+
+# --- validity: renewal and the expired label ------------------------------------------------------
+
+
+def test_renewing_through_the_page_extends_the_card_and_says_until_when(
+    desk: tuple[Client, User, Actor], customer_with_card: tuple[Customer, MemberCard]
+) -> None:
+    client, _, _ = desk
+    c, card = customer_with_card
+    end = card.valid_until
+    response = client.post(event_url(c, card, "renew"), {"renew-years": "3"}, **HTMX)
+    assert response.status_code == 200
+    renewed = fresh(card).valid_until
+    assert renewed == end.replace(year=end.year + 3)
+    assert str(renewed) in body(response)
+    assert (
+        CardEvent.objects.unscoped(reason="test").filter(card_id=card.pk, kind="renewed").exists()
+    )
+
+
+def test_a_bad_renewal_term_is_an_error_in_the_fragment(
+    desk: tuple[Client, User, Actor], customer_with_card: tuple[Customer, MemberCard]
+) -> None:
+    client, _, _ = desk
+    c, card = customer_with_card
+    response = client.post(event_url(c, card, "renew"), {"renew-years": "40"}, **HTMX)
+    assert response.status_code == 200
+    assert "请选择续期年限" in body(response)
+    assert fresh(card).valid_until == card.valid_until
+
+
+def test_a_second_card_is_refused_on_the_page_and_an_expired_one_is_labelled(
+    desk: tuple[Client, User, Actor], customer_with_card: tuple[Customer, MemberCard]
+) -> None:
+    import datetime as dt
+
+    client, _, _ = desk
+    c, card = customer_with_card
+    response = client.post(cards_url(c), {"issue-card_level": "gold"}, **HTMX)
+    assert "已有在用的会员卡" in body(response) and card.number in body(response)
+    assert len(cards_of(c)) == 1
+    MemberCard.objects.unscoped(reason="test").filter(pk=card.pk).update(
+        valid_until=dt.date.today() - dt.timedelta(days=1)
+    )
+    page = body(client.get(cards_url(c)))
+    assert "cust-card-expired" in page and "已过期" in page
+    response = client.post(cards_url(c), {"issue-card_level": "gold"}, **HTMX)
+    assert [x.status for x in cards_of(c)] == ["expired", "active"]
+
+
+def test_an_expired_card_is_no_valid_card_in_the_header_or_the_level_filter(
+    desk: tuple[Client, User, Actor], customer_with_card: tuple[Customer, MemberCard]
+) -> None:
+    import datetime as dt
+
+    client, _, _ = desk
+    c, card = customer_with_card
+    filtered = "/customers/?card_level=silver"
+    assert card.number in body(client.get(f"/customers/{c.pk}/"))
+    assert str(c.pk) in body(client.get(filtered))
+    MemberCard.objects.unscoped(reason="test").filter(pk=card.pk).update(
+        valid_until=dt.date.today() - dt.timedelta(days=1)
+    )
+    assert "无有效卡" in body(client.get(f"/customers/{c.pk}/"))
+    assert str(c.pk) not in body(client.get(filtered))

@@ -37,7 +37,7 @@ StaffClient = Callable[..., tuple[Client, User]]
 CLINICAL = "records.clinical.view"
 ID_NUMBER = resident_id("110105", "19800101", "123")
 MOBILE = "13812345678"
-CLINICAL_TABS = ["history", "results", "timeline", "changes"]
+CLINICAL_TABS = ["history", "results", "timeline"]
 
 
 # A fixed id, so that parametrised test ids are the same in every process (pytest-xdist).
@@ -133,16 +133,28 @@ def test_roles_without_identity_view_get_404(
 
 
 @pytest.mark.parametrize("role", ["front_desk", "followup_agent"])
-def test_identity_roles_see_basic_info_and_cards_tabs_only(
+def test_identity_roles_see_basic_info_cards_and_their_history_only(
     staff_client: StaffClient, customer: Customer, role: str
 ) -> None:
     client, _ = staff_client(role)
     response = client.get(url(customer))
     assert response.status_code == 200
     html = body(response)
-    assert "?tab=basic" in html and "?tab=cards" in html
+    assert "?tab=basic" in html and "?tab=cards" in html and "?tab=changes" in html
     for name in CLINICAL_TABS:
         assert f"?tab={name}" not in html
+
+
+def test_the_front_desks_record_history_holds_identity_rows_only(
+    staff_client: StaffClient, customer: Customer, nurse: Actor
+) -> None:
+    from jianguan.records.services.observations import record_vitals
+
+    record_vitals(nurse, customer, {"heart_rate": "72"}, effective=timezone.now())
+    client, _ = staff_client("front_desk")
+    html = body(client.get(tab(customer, "changes")))
+    assert "基本信息" in html  # the enrolment's rows
+    assert "检查结果" not in html and "心率" not in html and "8867-4" not in html
 
 
 @pytest.mark.parametrize("name", CLINICAL_TABS)

@@ -243,6 +243,9 @@ def build(
 _buffer: contextvars.ContextVar[list[Pending] | None] = contextvars.ContextVar(
     "jianguan_audit_buffer", default=None
 )
+_writes: contextvars.ContextVar[list[Pending] | None] = contextvars.ContextVar(
+    "jianguan_audit_writes", default=None
+)
 
 
 def record(
@@ -268,8 +271,8 @@ def record(
         institution_id=institution_id,
         purpose=purpose,
     )
-    buffer = _buffer.get() if defer else None
-    if buffer is not None:
+    buffer = _buffer.get() if defer else _writes.get()
+    if buffer is not None and (defer or entry.customer_id is not None):
         buffer.append(entry)
     else:
         append_many([entry])
@@ -446,6 +449,89 @@ def append_many(entries: Sequence[Pending], *, using: str = "default") -> list[i
                 items,
             )
     return list(range(first, seq + 1))
+
+
+# -- one entry per customer for a write made of several steps --------------------------------
+
+
+@contextmanager
+def one_entry_per_customer(action: str | None = None) -> Iterator[None]:
+    """A transaction whose writes are audited as one entry per customer (D-07).
+
+    A service that is made of other services (enrolment creates a customer, an identifier and a
+    card; a card replacement closes one card and issues another) opens this: the entries those
+    steps record are collected and, when the block ends without an error, combined per customer
+    (`action`, or the first step's, with every resource type, id and purpose named) and appended
+    in the same transaction as the writes. Blocks nest: the outermost one appends.
+    """
+    if _writes.get() is not None:
+        with transaction.atomic():
+            yield
+        return
+    collected: list[Pending] = []
+    with transaction.atomic():
+        token = _writes.set(collected)
+        try:
+            yield
+        finally:
+            _writes.reset(token)
+        append_many(combine_per_customer(collected, action))
+
+
+def _joined(values: Sequence[str], limit: int, separator: str = ",") -> str:
+    """Distinct values in order, joined within `limit` characters; `+N` says how many were cut."""
+    distinct = list(dict.fromkeys(v for v in values if v))
+    whole = separator.join(distinct)
+    if len(whole) <= limit or len(distinct) == 1:
+        return whole[:limit]
+    kept: list[str] = []
+    for value in distinct:
+        rest = f"{separator}+{len(distinct) - len(kept) - 1}"
+        if len(separator.join([*kept, value])) + len(rest) > limit:
+            break
+        kept.append(value)
+    if not kept:  # the first value alone is too long: cut it
+        rest = f"{separator}+{len(distinct) - 1}"
+        kept = [distinct[0][: limit - len(rest)]]
+    return separator.join(kept) + f"{separator}+{len(distinct) - len(kept)}"
+
+
+def combine_per_customer(entries: Sequence[Pending], action: str | None = None) -> list[Pending]:
+    """Entries of one write, one per customer, in the order customers were first touched."""
+    groups: dict[uuid.UUID | None, list[Pending]] = {}
+    for entry in entries:
+        groups.setdefault(entry.customer_id, []).append(entry)
+    combined: list[Pending] = []
+    for group in groups.values():
+        first = group[0]
+        if len(group) == 1 and action is None:
+            combined.append(first)
+            continue
+        combined.append(
+            Pending(
+                recorded=first.recorded,
+                actor_id=first.actor_id,
+                role=first.role,
+                institution_id=first.institution_id,
+                action=action or first.action,
+                resource_type=_joined(
+                    [e.resource_type for e in group], MAX_LENGTHS["resource_type"]
+                ),
+                resource_id=_joined([e.resource_id for e in group], MAX_LENGTHS["resource_id"]),
+                customer_id=first.customer_id,
+                outcome=first.outcome,
+                client_address=first.client_address,
+                purpose=_joined(
+                    [e.purpose for e in group]
+                    if len(group) == 1
+                    else [f"{e.action}:{e.purpose}" if e.purpose else e.action for e in group],
+                    MAX_LENGTHS["purpose"],
+                    ";",
+                ),
+                request_id=first.request_id,
+            )
+        )
+    return combined
 
 
 # -- the per-request buffer ----------------------------------------------------------------------

@@ -24,9 +24,14 @@ Sources, with the confidence tags of clinical-references.md:
 - fasting glucose 3.9–6.1 mmol/L (China's IFG cut-off, §7.3) [I]; HbA1c 4.0–6.0 % [U];
 - lipids TC ≤ 5.2, TG ≤ 1.7, LDL-C ≤ 3.4, HDL-C ≥ 1.0 mmol/L: 中国血脂管理指南 2023 (§7.4) [I];
 - urate ≤ 420 µmol/L for both sexes: 2019 hyperuricaemia guideline (§7.6) [P];
-- ALT, AST, GGT: WS/T 404.1-2012; albumin: WS/T 404.2-2012; urea and creatinine (enzymatic):
-  WS/T 404.5-2015, by sex and age band; blood counts: WS/T 405-2012 [U: from the standards as
-  remembered, not re-read against the printed text].
+- ALT, AST, GGT: WS/T 404.1-2012 (the set for reagents without pyridoxal phosphate); albumin
+  40–55 g/L for adults of every age: WS/T 404.2-2012; urea and creatinine (enzymatic method):
+  WS/T 404.5-2015, by sex, 20–59 and 60–79 years (applied from 60 on, and beyond 79, where the
+  standard has no band); blood counts: WS/T 405-2012 [P: checked on 2026-11-25 against two
+  hospital report printouts that print these intervals and independent LIS code quoting the
+  standards, not against the printed standards. The same check found no age band for albumin in
+  WS/T 404.2, so none is applied; the Jaffe creatinine and pyridoxal-phosphate ALT/AST sets are
+  not carried: a centre whose laboratory uses them sets its own ranges when it imports].
 """
 
 from __future__ import annotations
@@ -178,7 +183,6 @@ ITEMS: dict[str, Item] = {
             1,
             LIVER,
             ranges={"*": (40, 55)},
-            older={"*": (38, 54)},
         ),
         Item(
             "urea",

@@ -13,6 +13,7 @@ plaintext field must stay queryable.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -115,9 +116,19 @@ class Customer(PersonalDataModel):
     updated = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        # The customer list filters by manager, sex and birth year and sorts by enrolment time:
+        # these two indexes hold every column it touches, so the page's ids come from an index
+        # alone (selectors.customer_page; docs/benchmarks.md).
         indexes = [
             models.Index(fields=["institution", "status", "-created"]),
-            models.Index(fields=["institution", "manager", "status"]),
+            models.Index(
+                fields=["institution", "manager", "status", "sex", "birth_year", "created", "id"],
+                name="customer_list_by_manager",
+            ),
+            models.Index(
+                fields=["institution", "status", "sex", "birth_year", "created", "id"],
+                name="customer_list_by_sex_age",
+            ),
             models.Index(fields=["institution", "birth_year"]),
             models.Index(fields=["institution", "name_index"]),
             models.Index(fields=["institution", "mobile_index"]),
@@ -159,7 +170,14 @@ class MemberCard(CustomerOwned):
     are plaintext)."""
 
     LEVELS = [("standard", "普通卡"), ("silver", "银卡"), ("gold", "金卡"), ("platinum", "白金卡")]
-    STATUSES = [("active", "正常"), ("frozen", "冻结"), ("lost", "挂失"), ("replaced", "已换卡")]
+    STATUSES = [
+        ("active", "正常"),
+        ("frozen", "冻结"),
+        ("lost", "挂失"),
+        ("replaced", "已换卡"),
+        ("expired", "已过期"),
+    ]
+    IN_USE = ("active", "frozen")  # at most one card of a customer at a time
 
     PLAINTEXT_FIELDS = {
         **CustomerOwned.PLAINTEXT_FIELDS,
@@ -182,12 +200,28 @@ class MemberCard(CustomerOwned):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["institution", "number"], name="unique_card_number")
+            models.UniqueConstraint(fields=["institution", "number"], name="unique_card_number"),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(status__in=["active", "frozen"]),
+                name="one_card_in_use",
+            ),
         ]
         indexes = [models.Index(fields=["institution", "customer", "status"])]
 
     def __str__(self) -> str:
         return self.number
+
+    def expired_on(self, day: dt.date) -> bool:
+        """Past its validity (the last valid day is `valid_until` itself)."""
+        return self.valid_until is not None and day > self.valid_until
+
+    def status_on(self, day: dt.date) -> str:
+        """The status a person should see: a card in use past its validity is expired, whether
+        or not the nightly pass or a new card has closed it yet."""
+        if self.status in self.IN_USE and self.expired_on(day):
+            return "expired"
+        return self.status
 
 
 class CardEvent(CustomerOwned):
@@ -346,7 +380,10 @@ class Observation(ClinicalRow):
         "effective": "time taken: trends and sorting",
         "source": "where the value came from",
         "source_key": "idempotency key of an import (D-30)",
+        "status": "final, amended or entered in error (FHIR Observation.status)",
     }
+    STATUSES = [("final", "已确认"), ("amended", "已更正"), ("entered-in-error", "录入错误")]
+    SHOWN = ("final", "amended")  # entered-in-error rows stay for the record history only
 
     visit = models.ForeignKey(
         Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -363,6 +400,8 @@ class Observation(ClinicalRow):
     effective = models.DateTimeField()
     source = models.CharField(max_length=20, choices=SOURCES, default="manual")
     source_key = models.CharField(max_length=200, blank=True, default="")
+    status = models.CharField(max_length=20, choices=STATUSES, default="final")
+    note = EncryptedField(kind="text")  # why it was corrected or withdrawn (Observation.note)
 
     class Meta:
         indexes = [

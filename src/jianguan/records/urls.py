@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import customers, record
+from .views import customers, entry, record
 
 app_name = "records"
 
@@ -23,18 +23,23 @@ urlpatterns = [
     path("customers/<uuid:customer_id>/merge/", customers.customer_merge, name="customer_merge"),
     path("panel/", customers.manager_panel, name="panel"),
     path("panel/<uuid:manager_id>/", customers.manager_panel, name="panel_of"),
-    # record.py: the 360° page and the health record's sections
+    # record.py: the 360° page; entry.py: the forms that write the health record
     path("customers/<uuid:customer_id>/", record.customer_360, name="customer"),
-    path("customers/<uuid:customer_id>/vitals/", record.vitals_add, name="vitals_add"),
-    path("customers/<uuid:customer_id>/<str:section>/new/", record.section_add, name="section_add"),
+    path("customers/<uuid:customer_id>/vitals/", entry.vitals_add, name="vitals_add"),
+    path(
+        "customers/<uuid:customer_id>/observations/<uuid:observation_id>/",
+        entry.observation_correct,
+        name="observation_correct",
+    ),
+    path("customers/<uuid:customer_id>/<str:section>/new/", entry.section_add, name="section_add"),
     path(
         "customers/<uuid:customer_id>/<str:section>/<uuid:item_id>/",
-        record.section_edit,
+        entry.section_edit,
         name="section_edit",
     ),
     path(
         "customers/<uuid:customer_id>/visits/<uuid:visit_id>/conclusions/",
-        record.visit_conclusions,
+        entry.visit_conclusions,
         name="visit_conclusions",
     ),
 ]

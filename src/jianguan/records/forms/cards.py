@@ -4,24 +4,29 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from ..services.cards import RENEW_YEARS
 from . import choices
 
 # The events a card button posts, with the label of the button. `replace` issues a new number;
 # `change_level` takes a level from the form.
 EVENTS = {
-    "freeze": _("冻结"),
-    "unfreeze": _("解冻"),
-    "report_lost": _("挂失"),
+    "freeze": pgettext_lazy("card action", "冻结"),
+    "unfreeze": pgettext_lazy("card action", "解冻"),
+    "report_lost": pgettext_lazy("card action", "挂失"),
     "replace": _("补换新卡"),
     "change_level": _("变更级别"),
+    "renew": pgettext_lazy("card action", "续期"),
 }
-# status → the events offered for a card in that status (the service enforces the same)
+# status as shown (MemberCard.status_on) → the events offered (the service enforces the same);
+# `renew` and `change_level` have their own forms.
 OFFERED = {
     "active": ["freeze", "report_lost", "replace"],
     "frozen": ["unfreeze", "report_lost", "replace"],
     "lost": ["replace"],
     "replaced": [],
+    "expired": [],
 }
 
 
@@ -35,3 +40,12 @@ class CardLevelForm(forms.Form):
 
 class CardEventForm(forms.Form):
     note = forms.CharField(label=_("备注"), max_length=200, required=False)
+
+
+class CardRenewForm(forms.Form):
+    years = forms.TypedChoiceField(
+        label=_("续期年限"),
+        coerce=int,
+        choices=[(n, _("%(n)d 年") % {"n": n}) for n in RENEW_YEARS],
+        initial=1,
+    )

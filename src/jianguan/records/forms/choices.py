@@ -7,7 +7,7 @@ word; the UI shows the term through gettext.
 
 from __future__ import annotations
 
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .. import identifiers as ids
@@ -118,17 +118,21 @@ CARD_LEVELS = [
 CARD_LEVEL_LABELS = dict(CARD_LEVELS)
 CARD_STATUS_LABELS = {
     "active": _("正常"),
-    "frozen": _("冻结"),
-    "lost": _("挂失"),
+    "frozen": pgettext_lazy("card status", "冻结"),
+    "lost": pgettext_lazy("card status", "挂失"),
     "replaced": _("已换卡"),
+    "expired": _("已过期"),
 }
 CARD_EVENT_LABELS = {
     "issued": _("发卡"),
-    "freeze": _("冻结"),
-    "unfreeze": _("解冻"),
-    "report_lost": _("挂失"),
+    "freeze": pgettext_lazy("card action", "冻结"),
+    "unfreeze": pgettext_lazy("card action", "解冻"),
+    "report_lost": pgettext_lazy("card action", "挂失"),
     "replaced": _("换卡"),
     "level_changed": _("变更级别"),
+    "renewed": pgettext_lazy("card action", "续期"),
+    "expired": _("到期"),
+    "merged": _("合并客户时停用"),
 }
 
 

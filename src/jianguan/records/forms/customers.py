@@ -53,7 +53,14 @@ class CustomerFilterForm(forms.Form):
         choices=[("", _("全部")), ("M", _("男")), ("F", _("女")), ("U", _("未知"))],
     )
     age_min = forms.IntegerField(label=_("年龄自"), required=False, min_value=0, max_value=130)
-    age_max = forms.IntegerField(label=_("年龄至"), required=False, min_value=0, max_value=130)
+    age_max = forms.IntegerField(
+        label=_("年龄至"),
+        required=False,
+        min_value=0,
+        max_value=130,
+        # birth_year is the only plaintext part of the birth date (D-01): the list filters by it
+        help_text=_("按出生年份计算"),
+    )
     card_level = forms.ChoiceField(
         label=_("会员卡级别"), required=False, choices=[("", _("全部")), *choices.CARD_LEVELS]
     )

@@ -244,3 +244,23 @@ class ConclusionsForm(forms.Form):
     recommendations = forms.CharField(
         label=_("健康建议"), required=False, widget=forms.Textarea(attrs={"rows": 6})
     )
+
+
+class CorrectionForm(forms.Form):
+    """Correct a manually entered result: the new value and why (kept as the result's note)."""
+
+    value = forms.CharField(label=_("更正后的结果"), max_length=40)
+    reason = forms.CharField(
+        label=_("更正原因"), max_length=200, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class WithdrawForm(forms.Form):
+    """Mark a result entered in error: it leaves the results; the record history keeps it."""
+
+    reason = forms.CharField(
+        label=_("原因"),
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("例如：录到了其他客户名下、重复录入"),
+    )

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 from stdnum import luhn
 
-from jianguan.audit.ledger import record
+from jianguan.audit.ledger import one_entry_per_customer, record
 from jianguan.core.actors import Actor
 
 from ..errors import InvalidValue
@@ -25,6 +25,7 @@ TRANSITIONS = {
     ("active", "report_lost"): "lost",
     ("frozen", "report_lost"): "lost",
 }
+RENEW_YEARS = (1, 2, 3, 5)
 
 
 def new_card_number() -> str:
@@ -43,7 +44,9 @@ def _years_later(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
-def _event(actor: Actor, card: MemberCard, kind: str, note: str = "") -> None:
+def _event(
+    actor: Actor, card: MemberCard, kind: str, note: str = "", *, audit: bool = True
+) -> None:
     CardEvent(
         institution_id=card.institution_id,
         customer_id=card.customer_id,
@@ -52,6 +55,8 @@ def _event(actor: Actor, card: MemberCard, kind: str, note: str = "") -> None:
         kind=kind,
         note=note or None,
     ).save(force_insert=True)
+    if not audit:
+        return  # a job run writes one entry for all its cards (D-07)
     record(
         f"card.{kind}",
         actor=actor,
@@ -74,6 +79,23 @@ def issue_card(
         raise InvalidValue(_("未知的卡级别"), field="card_level", code="card_level")
     today = dt.date.today()
     until = _years_later(today, valid_years) if valid_years else None
+    if replaces is not None:
+        until = replaces.valid_until  # a new number, not a longer membership
+    in_use = (
+        MemberCard.objects.unscoped(reason="one card in use")
+        .select_for_update()
+        .filter(customer_id=customer.pk, status__in=MemberCard.IN_USE)
+        .first()
+    )
+    if in_use is not None:
+        if not in_use.expired_on(today):
+            raise InvalidValue(
+                _("该客户已有在用的会员卡 %(number)s：请先挂失或补换，或待其过期后再发新卡")
+                % {"number": in_use.number},
+                field="card_level",
+                code="card_in_use",
+            )
+        _close_expired(actor, in_use)
     for _attempt in range(5):
         card = MemberCard(
             institution_id=customer.institution_id,
@@ -95,6 +117,41 @@ def issue_card(
     raise InvalidValue(_("无法生成卡号，请重试"), code="card_number")
 
 
+def _close_expired(actor: Actor, card: MemberCard, *, audit: bool = True) -> None:
+    card.status = "expired"
+    card.save(update_fields=["status"])
+    _event(actor, card, "expired", audit=audit)
+
+
+def close_expired(actor: Actor, card: MemberCard, today: dt.date, *, audit: bool = True) -> bool:
+    """Mark a card in use past its validity as expired; True if it was. The scheduled pass
+    (records.jobs) passes audit=False and records its run as one entry."""
+    if card.status not in MemberCard.IN_USE or not card.expired_on(today):
+        return False
+    with transaction.atomic():
+        _close_expired(actor, card, audit=audit)
+    return True
+
+
+def renew(actor: Actor, card: MemberCard, years: int) -> MemberCard:
+    """Extend a card in use by whole years from its end, or from today if it has run out."""
+    if years not in RENEW_YEARS:
+        raise InvalidValue(_("请选择续期年限"), field="years", code="renew_years")
+    if card.status not in MemberCard.IN_USE:
+        raise InvalidValue(
+            _("该卡当前状态不能办理此操作"), field="card_event", code="card_transition"
+        )
+    if card.valid_until is None:
+        raise InvalidValue(_("该卡长期有效，无需续期"), field="years", code="renew_unlimited")
+    today = dt.date.today()
+    start = today if card.expired_on(today) else card.valid_until
+    with transaction.atomic():
+        card.valid_until = _years_later(start, years)
+        card.save(update_fields=["valid_until"])
+        _event(actor, card, "renewed", card.valid_until.isoformat())
+    return card
+
+
 def change_status(actor: Actor, card: MemberCard, event: str, note: str = "") -> MemberCard:
     target = TRANSITIONS.get((card.status, event))
     if target is None:
@@ -110,9 +167,13 @@ def change_status(actor: Actor, card: MemberCard, event: str, note: str = "") ->
 
 def replace_card(actor: Actor, card: MemberCard, note: str = "") -> MemberCard:
     """A new number for a lost or damaged card; the old one is marked replaced."""
-    if card.status == "replaced":
+    if card.status not in (*MemberCard.IN_USE, "lost"):
         raise InvalidValue(_("该卡已换过新卡"), field="card_event", code="card_transition")
-    with transaction.atomic():
+    if card.expired_on(dt.date.today()):
+        raise InvalidValue(
+            _("该卡已过期，不能补换：请发新卡"), field="card_event", code="card_expired"
+        )
+    with one_entry_per_customer("card.replaced"):  # one entry names both cards (D-07)
         card.status = "replaced"
         card.save(update_fields=["status"])
         _event(actor, card, "replaced", note)

@@ -8,12 +8,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from jianguan.accounts.selectors import active_user_ids_with_role
+from jianguan.audit.ledger import one_entry_per_customer
 from jianguan.core.actors import Actor
 from jianguan.core.locks import institution_lock
 
@@ -115,7 +115,8 @@ def enrol(
     if checked.warnings and not confirmed_warnings:
         raise WarningsToConfirm(checked.warnings)
     d = checked.data
-    with transaction.atomic():
+    # One audit entry for the new customer names the customer, identifier and card (D-07).
+    with one_entry_per_customer("customer.enrol"):
         institution_lock(actor.institution_id, "enrolment")
         if not allow_duplicate:
             matches = find_duplicates(
@@ -156,7 +157,6 @@ def enrol(
                     value=checked.identifier.value,
                     is_primary=True,
                 ),
-                audit=False,  # D-07: the enrolment entry stands for the customer's new rows
             )
         if d.card_level:
             cards.issue_card(actor, customer, level=d.card_level)

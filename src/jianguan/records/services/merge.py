@@ -23,7 +23,7 @@ from jianguan.core.locks import institution_lock
 
 from .. import identifiers as ids
 from ..errors import InvalidValue, NotFound
-from ..models import PERSONAL_MODELS, Customer, CustomerIdentifier, Lifestyle
+from ..models import PERSONAL_MODELS, CardEvent, Customer, CustomerIdentifier, Lifestyle, MemberCard
 from . import history
 
 MERGE = "records.customer.merge"
@@ -31,6 +31,18 @@ MERGE = "records.customer.merge"
 # Every row of the record but the customer itself, RecordChange last, so that the history written
 # while folding duplicates moves as well.
 MOVED: tuple[type[models.Model], ...] = tuple(m for m in PERSONAL_MODELS if m is not Customer)
+# Basic information the kept record lacks and the dropped one has: carried over, so that a merge
+# never loses a way to reach the customer. Name, sex and birth date stay the kept record's own.
+CARRIED = (
+    "mobile",
+    "address",
+    "emergency_contact",
+    "occupation",
+    "marital_status",
+    "ethnicity",
+    "insurance_type",
+    "manager_id",
+)
 
 
 def merge_customers(actor: Actor, keep: Customer, drop: Customer) -> dict[str, int]:
@@ -61,6 +73,7 @@ def merge_customers(actor: Actor, keep: Customer, drop: Customer) -> dict[str, i
             if customer.status != "active":
                 raise InvalidValue(_("只能合并在册的客户"), field=side, code="merge_status")
         _fold_duplicates(actor, keep, drop)
+        carried = _carry_basic_info(actor, keep, drop)
         counts = {model.__name__: _move(model, keep, drop) for model in MOVED}
         now = timezone.now()
         drop.status = "merged"
@@ -68,7 +81,7 @@ def merge_customers(actor: Actor, keep: Customer, drop: Customer) -> dict[str, i
         drop.updated = now
         drop.save(update_fields=["status", "merged_into", "updated"])
         keep.updated = now
-        keep.save(update_fields=["updated"])
+        keep.save(update_fields=["updated", *carried])
         history.write_changes(
             actor,
             drop,
@@ -103,8 +116,38 @@ def _rows(model: type[models.Model], customer: Customer) -> list[Any]:
     )
 
 
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == {} or isinstance(value, Shredded)
+
+
+def _carry_basic_info(actor: Actor, keep: Customer, drop: Customer) -> list[str]:
+    """Fill `keep`'s empty basic fields from `drop` (CARRIED); versioned as part of the merge."""
+    carried: dict[str, tuple[Any, Any]] = {}
+    for name in CARRIED:
+        mine, theirs = getattr(keep, name), getattr(drop, name)
+        if _empty(mine) and not _empty(theirs):
+            setattr(keep, name, theirs)  # plaintext again: sealed under keep's key on save
+            carried[name] = (mine, theirs)
+    if carried:
+        history.write_changes(actor, keep, carried, "merge")
+    # the blind index follows the mobile it is computed from
+    return [*carried, *(["mobile_index"] if "mobile" in carried else [])]
+
+
 def _fold_duplicates(actor: Actor, keep: Customer, drop: Customer) -> None:
-    """Rows that would clash with `keep`'s own: deleted, their values kept in the history."""
+    """Rows that would clash with `keep`'s own: deleted, their values kept in the history; a
+    member card the dropped customer still uses is closed when the kept one has one in use."""
+    if _rows_in_use(keep):
+        for card in _rows_in_use(drop):
+            card.status = "replaced"
+            card.save(update_fields=["status"])
+            CardEvent(
+                institution_id=card.institution_id,
+                customer_id=card.customer_id,
+                created_by_id=actor.id if actor.kind == "staff" else None,
+                card=card,
+                kind="merged",
+            ).save(force_insert=True)
     if _rows(Lifestyle, keep):
         for row in _rows(Lifestyle, drop):
             history.delete(actor, row, audit=False)
@@ -118,6 +161,10 @@ def _fold_duplicates(actor: Actor, keep: Customer, drop: Customer) -> None:
                 ident.is_primary = False
                 ident.save(update_fields=["is_primary"])
                 history.write_changes(actor, ident, {"is_primary": (True, False)}, "merge")
+
+
+def _rows_in_use(customer: Customer) -> list[MemberCard]:
+    return [c for c in _rows(MemberCard, customer) if c.status in MemberCard.IN_USE]
 
 
 def _move(model: type[models.Model], keep: Customer, drop: Customer) -> int:

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from jianguan.audit.ledger import record
+from jianguan.audit.ledger import one_entry_per_customer, record
 from jianguan.core.actors import Actor
 
 from .. import identifiers as ids
@@ -174,3 +174,25 @@ def assign_manager(actor: Actor, customer: Customer, manager_id: uuid.UUID | Non
             _("请选择本机构在职的健康管理师"), field="manager", code="manager_unknown"
         )
     return bool(history.update(actor, customer, {"manager_id": manager_id}))
+
+
+def save_edits(
+    actor: Actor,
+    customer: Customer,
+    info: BasicInfo | None,
+    *,
+    assign: bool = False,
+    manager_id: uuid.UUID | None = None,
+    confirmed_warnings: bool = False,
+) -> bool:
+    """The edit form: basic information (if given) and the manager (if `assign`) in one
+    transaction and one audit entry for the customer (D-07); True if anything changed."""
+    changed = False
+    with one_entry_per_customer("record.update"):
+        if info is not None:
+            changed = bool(
+                update_basic_info(actor, customer, info, confirmed_warnings=confirmed_warnings)
+            )
+        if assign:
+            changed = assign_manager(actor, customer, manager_id) or changed
+    return changed

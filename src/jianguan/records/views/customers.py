@@ -11,6 +11,7 @@ entry in the ledger (D-07).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import secrets
 import uuid
 from collections.abc import Callable
@@ -18,9 +19,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db import transaction
-from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -30,13 +29,19 @@ from jianguan.accounts.actors import actor_for
 from jianguan.accounts.decorators import staff_view
 from jianguan.audit.ledger import record, record_many
 from jianguan.core.actors import Actor
-from jianguan.core.errors import JianguanError
 
 from .. import identifiers as ids
 from .. import selectors
 from ..errors import DuplicateSuspected, InvalidValue, NotFound, WarningsToConfirm
 from ..forms import choices
-from ..forms.cards import EVENTS, OFFERED, CardEventForm, CardIssueForm, CardLevelForm
+from ..forms.cards import (
+    EVENTS,
+    OFFERED,
+    CardEventForm,
+    CardIssueForm,
+    CardLevelForm,
+    CardRenewForm,
+)
 from ..forms.customers import (
     CustomerEditForm,
     CustomerFilterForm,
@@ -49,13 +54,19 @@ from ..models import CardEvent, Customer, MemberCard
 from ..services import cards as card_services
 from ..services import enrolment, profile
 from ..services.merge import merge_customers
-
-IDENTITY = "records.identity.view"
-ENROL = "records.customer.enrol"
-REVEAL = "records.identity.reveal"
-CARD = "records.card.manage"
-MERGE = "records.customer.merge"
-ASSIGN = "records.customer.assign"
+from .common import (
+    ASSIGN,
+    CARD,
+    ENROL,
+    IDENTITY,
+    MERGE,
+    REVEAL,
+    customer_or_404,
+    deny,
+    is_htmx,
+    page_number,
+    show_error,
+)
 
 SEARCH_SESSION_KEY = "customer_searches"
 SEARCHES_KEPT = 5
@@ -71,49 +82,6 @@ T = TypeVar("T")
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _deny(actor: Actor, resource_type: str, resource_id: Any, reason: str) -> Http404:
-    record(
-        "access.denied",
-        actor=actor,
-        outcome="denied",
-        resource_type=resource_type,
-        resource_id=str(resource_id)[:200],
-        purpose=reason,
-        defer=True,
-    )
-    return Http404()
-
-
-def _customer_or_404(actor: Actor, customer_id: Any, capability: str) -> Customer:
-    customer = selectors.customer_for(actor, customer_id, capability)
-    if customer is None:
-        try:
-            elsewhere = selectors.customer_exists_elsewhere(actor, uuid.UUID(str(customer_id)))
-        except ValueError:
-            elsewhere = False
-        raise _deny(
-            actor, "customer", customer_id, "other institution" if elsewhere else "not found"
-        )
-    return customer
-
-
-def _show_error(form: Form, error: JianguanError) -> None:
-    """The service's error next to the field it names, or above the form."""
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, str(error.message))
-
-
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(request.headers.get("HX-Request"))
 
 
 def _store_search(request: HttpRequest, ids_found: list[str], kind: str) -> str:
@@ -190,7 +158,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         if not isinstance(stored, dict):
             messages.info(request, _("查找结果已过期，请重新查找。"))
             return redirect("records:customer_list")
-        page = selectors.customers_by_ids(actor, list(stored.get("ids", [])), _page_number(request))
+        page = selectors.customers_by_ids(actor, list(stored.get("ids", [])), page_number(request))
         search_kind = str(stored.get("kind", ""))
         query["s"] = handle
     else:
@@ -200,7 +168,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             query.update(
                 {k: str(v) for k, v in filter_form.cleaned_data.items() if k in FILTER_KEYS and v}
             )
-        page = selectors.customer_page(actor, flt, _page_number(request))
+        page = selectors.customer_page(actor, flt, page_number(request))
     rows = _row_context(actor, page.customers)
     _audit_shown(actor, "customer.list", page.customers)
     return render(
@@ -274,7 +242,7 @@ def customer_enrol(request: HttpRequest) -> HttpResponse:
         try:
             customer = _enrol(actor, form.to_data(), confirmed, ticked.allowed_duplicates())
         except InvalidValue as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         except WarningsToConfirm as exc:
             warnings = [message for _code, message in exc.warnings]
             decision = DecisionForm(warnings=[code for code, _m in exc.warnings])
@@ -317,10 +285,10 @@ def customer_enrol(request: HttpRequest) -> HttpResponse:
 @staff_view(IDENTITY)
 def customer_edit(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
     actor = actor_for(request)
-    customer = _customer_or_404(actor, customer_id, IDENTITY)
+    customer = customer_or_404(actor, customer_id, IDENTITY)
     can_edit, can_assign = actor.can(ENROL), actor.can(ASSIGN)
     if not (can_edit or can_assign):
-        raise _deny(actor, "customer", customer.pk, f"missing capability {ENROL}")
+        raise deny(actor, "customer", customer.pk, f"missing capability {ENROL}")
     ident = profile.primary_identifier(actor, customer)
     id_value = str(ident.value) if ident is not None and isinstance(ident.value, str) else ""
     mobile = customer.mobile if isinstance(customer.mobile, str) else ""
@@ -340,7 +308,7 @@ def customer_edit(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
             try:
                 changed = _save_edit(actor, customer, form, confirmed)
             except InvalidValue as exc:
-                _show_error(form, exc)
+                show_error(form, exc)
             except WarningsToConfirm as exc:
                 warnings = [message for _code, message in exc.warnings]
                 decision = DecisionForm(
@@ -389,18 +357,16 @@ def customer_edit(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
 def _save_edit(
     actor: Actor, customer: Customer, form: CustomerEditForm, confirmed: set[str]
 ) -> bool:
-    changed = False
-    with transaction.atomic():
-        if form.edits_identity:
-            info = form.to_info()
+    info = form.to_info() if form.edits_identity else None
+    assign = "manager" in form.fields
+    manager_id = form.manager_id() if assign else None
 
-            def attempt(ok: bool) -> list[str]:
-                return profile.update_basic_info(actor, customer, info, confirmed_warnings=ok)
+    def attempt(ok: bool) -> bool:
+        return profile.save_edits(
+            actor, customer, info, assign=assign, manager_id=manager_id, confirmed_warnings=ok
+        )
 
-            changed = bool(_with_confirmation(attempt, confirmed))
-        if "manager" in form.fields:
-            changed = profile.assign_manager(actor, customer, form.manager_id()) or changed
-    return changed
+    return _with_confirmation(attempt, confirmed)
 
 
 # --- reveal -------------------------------------------------------------------------------------
@@ -410,9 +376,9 @@ def _save_edit(
 def customer_reveal(request: HttpRequest, customer_id: uuid.UUID, what: str) -> HttpResponse:
     actor = actor_for(request)
     # Scope first, so another institution's id is a 404 whatever the method (D-13).
-    customer = _customer_or_404(actor, customer_id, REVEAL)
+    customer = customer_or_404(actor, customer_id, REVEAL)
     if what not in REVEALABLE:
-        raise _deny(actor, "customer", customer.pk, "unknown identity field")
+        raise deny(actor, "customer", customer.pk, "unknown identity field")
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if what == "mobile":
@@ -460,22 +426,30 @@ def cards_context(actor: Actor, customer: Customer, *, error: str = "") -> dict[
         events.setdefault(event.card_id, []).append(event)
     staff = selectors.staff_labels(actor, [e.created_by_id for e in rows if e.created_by_id])
     can_manage = actor.can(CARD)
+    today = dt.date.today()
     return {
         "cards_customer": customer,
         "cards": [
             {
                 "card": card,
                 "level": choices.CARD_LEVEL_LABELS.get(card.level, card.level),
-                "status": choices.CARD_STATUS_LABELS.get(card.status, card.status),
-                "actions": [(e, EVENTS[e]) for e in OFFERED.get(card.status, [])]
+                "status_code": card.status_on(today),
+                "status": choices.CARD_STATUS_LABELS.get(
+                    card.status_on(today), card.status_on(today)
+                ),
+                "actions": [(e, EVENTS[e]) for e in OFFERED.get(card.status_on(today), [])]
                 if can_manage
                 else [],
-                "can_change_level": can_manage and card.status in {"active", "frozen"},
+                "can_change_level": can_manage and card.status_on(today) in MemberCard.IN_USE,
                 "level_form": CardLevelForm(
                     prefix="level",
                     auto_id=f"id_{card.pk.hex}_%s",
                     initial={"card_level": card.level},
                 ),
+                "can_renew": can_manage
+                and card.status in MemberCard.IN_USE
+                and card.valid_until is not None,
+                "renew_form": CardRenewForm(prefix="renew", auto_id=f"id_{card.pk.hex}_r_%s"),
                 "events": [
                     {
                         "when": e.created,
@@ -506,7 +480,7 @@ def _cards_response(
     request: HttpRequest, actor: Actor, customer: Customer, notice: str, error: str
 ) -> HttpResponse:
     """HTMX: the refreshed cards fragment with the outcome in it; otherwise back to the page."""
-    if _is_htmx(request):
+    if is_htmx(request):
         context = cards_context(actor, customer, error=error)
         context["card_notice"] = notice
         return render(request, "records/cards_tab.html", context)
@@ -521,7 +495,7 @@ def _cards_response(
 def card_issue(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
     """GET: the customer's cards with the issue form; POST: issue a card of the chosen level."""
     actor = actor_for(request)
-    customer = _customer_or_404(actor, customer_id, CARD)
+    customer = customer_or_404(actor, customer_id, CARD)
     if request.method == "POST":
         form = CardIssueForm(request.POST, prefix="issue")
         notice = error = ""
@@ -558,16 +532,16 @@ def card_event(
     request: HttpRequest, customer_id: uuid.UUID, card_id: uuid.UUID, event: str
 ) -> HttpResponse:
     actor = actor_for(request)
-    customer = _customer_or_404(actor, customer_id, CARD)
+    customer = customer_or_404(actor, customer_id, CARD)
     card = (
         MemberCard.objects.for_actor(actor, CARD)
         .filter(pk=card_id, customer_id=customer.pk)
         .first()
     )
     if card is None:
-        raise _deny(actor, "MemberCard", card_id, "not found for this customer")
+        raise deny(actor, "MemberCard", card_id, "not found for this customer")
     if event not in EVENTS:
-        raise _deny(actor, "MemberCard", card.pk, "unknown card event")
+        raise deny(actor, "MemberCard", card.pk, "unknown card event")
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     note_form = CardEventForm(request.POST)
@@ -583,6 +557,12 @@ def card_event(
                 raise InvalidValue(_("请选择卡级别"), field="card_level", code="card_level")
             card_services.change_level(actor, card, level_form.cleaned_data["card_level"])
             notice = _("已变更卡级别。")
+        elif event == "renew":
+            renew_form = CardRenewForm(request.POST, prefix="renew")
+            if not renew_form.is_valid():
+                raise InvalidValue(_("请选择续期年限"), field="years", code="renew_years")
+            card_services.renew(actor, card, renew_form.cleaned_data["years"])
+            notice = _("已续期至 %(date)s。") % {"date": card.valid_until}
         else:
             card_services.change_status(actor, card, event, note)
             notice = _("已办理：%(event)s。") % {"event": EVENTS[event]}
@@ -601,7 +581,7 @@ def manager_panel(request: HttpRequest, manager_id: uuid.UUID | None = None) -> 
     wanted = manager_id if manager_id is not None else actor.id
     manager = selectors.staff_member(actor, wanted) if wanted is not None else None
     if manager is None:
-        raise _deny(actor, "user", wanted, "manager not found in institution")
+        raise deny(actor, "user", wanted, "manager not found in institution")
     managers = selectors.health_managers(actor)
     filter_form = CustomerFilterForm(
         {k: v for k, v in request.GET.items() if k in FILTER_KEYS and k != "manager"} or None,
@@ -613,7 +593,7 @@ def manager_panel(request: HttpRequest, manager_id: uuid.UUID | None = None) -> 
     if filter_form.is_bound and filter_form.is_valid():
         flt = dataclasses.replace(filter_form.to_filter(), manager_id=manager[0])
         query = {k: str(v) for k, v in filter_form.cleaned_data.items() if k in FILTER_KEYS and v}
-    page = selectors.customer_page(actor, flt, _page_number(request))
+    page = selectors.customer_page(actor, flt, page_number(request))
     rows = _row_context(actor, page.customers)
     _audit_shown(actor, "customer.list", page.customers)
     return render(
@@ -642,7 +622,7 @@ def manager_panel(request: HttpRequest, manager_id: uuid.UUID | None = None) -> 
 def customer_merge(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
     """Pick the duplicate (by ID number, mobile or card), compare both masked, confirm."""
     actor = actor_for(request)
-    keep = _customer_or_404(actor, customer_id, MERGE)
+    keep = customer_or_404(actor, customer_id, MERGE)
     step = request.POST.get("step", "") if request.method == "POST" else ""
     search_form = MergeSearchForm(request.POST if step == "find" else None)
     candidates: list[dict[str, Any]] = []
@@ -657,7 +637,7 @@ def customer_merge(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse
         if not candidates:
             error = _("没有找到其他符合的客户。")
     elif step in {"compare", "confirm"}:
-        drop = _customer_or_404(actor, request.POST.get("drop", ""), MERGE)
+        drop = customer_or_404(actor, request.POST.get("drop", ""), MERGE)
         if drop.pk == keep.pk:
             error = _("不能将客户与自身合并")
             drop = None
@@ -665,7 +645,7 @@ def customer_merge(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse
             try:
                 moved = merge_customers(actor, keep, drop)
             except NotFound as exc:
-                raise _deny(actor, "customer", drop.pk, "merge refused: out of scope") from exc
+                raise deny(actor, "customer", drop.pk, "merge refused: out of scope") from exc
             except InvalidValue as exc:
                 error = str(exc.message)
             else:
