@@ -2,9 +2,11 @@
 
 Data-driven: every URL pattern of the project (walked from the live resolver, so later issues'
 pages are covered without editing this file) is requested by institution A's staff, with every
-uuid parameter set to one of institution B's ids; B's usernames, names and ids must never appear,
-and an object URL must answer 404. The same ids are fed to the selectors and services that take
-an actor.
+uuid parameter set to one of institution B's ids (users, a team, and a customer's record: the
+customer, a card, a history item, a visit, a result), and again with A's own customer and B's row
+ids inside it; B's usernames, names and ids must never appear, an object URL must answer 404,
+and the refusal is audited. The same ids are fed to the selectors and services that take an
+actor.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -20,8 +23,10 @@ from django.http import HttpResponse
 from django.test import Client
 
 from jianguan.accounts import matrix, selectors
+from jianguan.accounts.actors import actor_for_user
 from jianguan.accounts.models import Institution, Team, User
 from jianguan.accounts.services import users as services
+from jianguan.audit.models import AuditEntry
 from jianguan.core.actors import Actor
 from jianguan.core.errors import PermissionDeniedNotFound
 from jianguan.core.scoping import PersonalDataModel
@@ -32,6 +37,8 @@ ROUTES = routes()
 NON_EXCLUSIVE = sorted(set(matrix.roles()) - matrix.exclusive_roles())
 B_NAME = "贝另机构"
 B_MOBILE = "13712345678"
+B_CUSTOMER = "贝客户乙"
+B_CUSTOMER_MOBILE = "13611112222"
 
 
 @dataclass
@@ -43,10 +50,18 @@ class World:
     b_admin: User
     b_user: User
     b_team: Team
+    a_customer: str
+    b_rows: dict[str, str]  # URL parameter name → one of B's ids for it
 
     @property
     def b_ids(self) -> list[str]:
-        return [str(self.b_user.pk), str(self.b_admin.pk), str(self.b_team.pk), str(self.b_inst.pk)]
+        return [
+            str(self.b_user.pk),
+            str(self.b_admin.pk),
+            str(self.b_team.pk),
+            str(self.b_inst.pk),
+            *self.b_rows.values(),
+        ]
 
     @property
     def b_secrets(self) -> list[str]:
@@ -60,6 +75,9 @@ class World:
             str(self.b_admin.pk),
             str(self.b_team.pk),
             self.b_team.name,
+            B_CUSTOMER,
+            B_CUSTOMER_MOBILE,
+            *self.b_rows.values(),
         ]
 
 
@@ -79,7 +97,56 @@ def world(
     )
     b_team = Team.objects.create(institution=other_institution, name="贝队-zq", lead=b_user)
     b_team.members.add(b_user)
-    return World(institution, other_institution, a_admin, a_staff, b_admin, b_user, b_team)
+    a_customer = _customer(make_user("nurse", username="aaa-nurse"), "甲客户", "13500001111")
+    b_rows = _records(make_user("nurse", username="bbb-nurse-zq", inst=other_institution))
+    return World(
+        institution,
+        other_institution,
+        a_admin,
+        a_staff,
+        b_admin,
+        b_user,
+        b_team,
+        str(a_customer.pk),
+        b_rows,
+    )
+
+
+def _customer(nurse: User, name: str, mobile: str) -> Any:
+    from jianguan.records.services.enrolment import EnrolmentData, enrol
+
+    return enrol(
+        actor_for_user(nurse),
+        EnrolmentData(name=name, sex="F", birth_date=None, mobile=mobile, consent=True),
+    )
+
+
+def _records(nurse: User) -> dict[str, str]:
+    """A customer of B with a card, a history item, a visit and a result."""
+    import datetime as dt
+
+    from jianguan.records.models import HistoryItem, Visit
+    from jianguan.records.services import cards, history
+    from jianguan.records.services.observations import record_vitals
+
+    actor = actor_for_user(nurse)
+    customer = _customer(nurse, B_CUSTOMER, B_CUSTOMER_MOBILE)
+    own = {"institution_id": customer.institution_id, "customer_id": customer.pk}
+    card = cards.issue_card(actor, customer)
+    item = history.save_new(actor, HistoryItem(**own, kind="condition", name="高血压"))
+    visit = history.save_new(
+        actor, Visit(**own, visit_number="B-1", visit_date=dt.date(2025, 1, 2))
+    )
+    (result,) = record_vitals(
+        actor, customer, {"heart_rate": "70"}, effective=dt.datetime(2025, 1, 2, tzinfo=dt.UTC)
+    )
+    return {
+        "customer_id": str(customer.pk),
+        "card_id": str(card.pk),
+        "item_id": str(item.pk),
+        "visit_id": str(visit.pk),
+        "observation_id": str(result.pk),
+    }
 
 
 def _body(response: HttpResponse) -> str:
@@ -89,18 +156,28 @@ def _body(response: HttpResponse) -> str:
 
 
 def _requests(route: Route, world: World) -> Iterator[tuple[str, str]]:
-    """(method, path): every B id in every uuid slot; argument-free pages once, by GET."""
+    """(method, path): every B id in every uuid slot; then A's own customer with B's rows in
+    the other slots (a card, a result … of B under A's customer); argument-free pages once."""
     if not route.uuid_params:
         yield "GET", route.path()
         return
     for b_id in world.b_ids:
         yield "GET", route.path(b_id)
         yield "POST", route.path(b_id)
+    if "customer_id" in route.uuid_params and len(route.uuid_params) > 1:
+        inner = {**world.b_rows, "customer_id": world.a_customer}
+        yield "GET", route.path(world.b_rows["customer_id"], inner)
+        yield "POST", route.path(world.b_rows["customer_id"], inner)
+
+
+def _denials(user: User) -> int:
+    return AuditEntry.objects.filter(action="access.denied", actor_id=user.pk).count()
 
 
 def _check_route(route: Route, world: World, user: User) -> None:
     for method, path in _requests(route, world):
         client = login_as(Client(), user)  # a fresh session: a logout page must not end the walk
+        before = _denials(user)
         response = client.get(path) if method == "GET" else client.post(path, {})
         # The page may echo its own path (the language switch's "next"): that is not a B row.
         body = _body(response).replace(path, "")
@@ -109,6 +186,9 @@ def _check_route(route: Route, world: World, user: User) -> None:
             assert secret not in response.get("Location", ""), f"{method} {path} redirects to B"
         if route.uuid_params:
             assert response.status_code == 404, f"{method} {path}: {response.status_code}"
+            if route.name.startswith("records:"):
+                # D-13: each refusal of another institution's record is audited with its reason
+                assert _denials(user) > before, f"{method} {path}: refusal not audited"
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=[r.template for r in ROUTES])

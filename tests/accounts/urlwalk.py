@@ -34,10 +34,15 @@ class Route:
     def uuid_params(self) -> list[str]:
         return [name for conv, name in self.params if conv == "uuid"]
 
-    def path(self, uuid_value: str = "") -> str:
+    def path(self, uuid_value: str = "", by_name: dict[str, str] | None = None) -> str:
+        """The template filled: uuid slots with `by_name[slot]` where given, else `uuid_value`."""
+        names = by_name or {}
+
         def fill(match: re.Match[str]) -> str:
             conv = match.group("conv") or "str"
-            return uuid_value if conv == "uuid" else PLACEHOLDERS.get(conv, "x")
+            if conv == "uuid":
+                return names.get(match.group("name"), uuid_value)
+            return PLACEHOLDERS.get(conv, "x")
 
         return PARAM.sub(fill, self.template)
 

@@ -404,3 +404,22 @@ def test_the_level_of_a_lost_or_replaced_card_cannot_change(
     else:
         cards.change_status(desk, card, event)
     assert refused(lambda: cards.change_level(desk, card, "gold")).code == "card_transition"
+
+
+def test_every_card_change_is_in_the_record_history(desk: Actor, customer: Customer) -> None:
+    from jianguan.records.models import RecordChange
+
+    card = cards.issue_card(desk, customer, level="silver", valid_years=1)
+    cards.change_status(desk, card, "freeze")
+    cards.change_level(desk, card, "gold")
+    cards.renew(desk, card, 2)
+    changes = [
+        (c.action, c.field, c.old_value, c.new_value)
+        for c in RecordChange.objects.for_actor(desk, VIEW)
+        .filter(resource_type="MemberCard", resource_id=card.pk)
+        .order_by("created", "field")
+    ]
+    assert ("create", "number", None, card.number) in changes
+    assert ("update", "status", "active", "frozen") in changes
+    assert ("update", "level", "silver", "gold") in changes
+    assert any(c[:2] == ("update", "valid_until") for c in changes)

@@ -182,3 +182,17 @@ def test_another_customers_result_is_404_and_audited(
     obs = vitals(actor, other, heart_rate="72")["heart_rate"]
     assert client.get(url(one, obs)).status_code == 404
     assert AuditEntry.objects.filter(action="access.denied", resource_id=str(obs.pk)).exists()
+
+
+def test_a_post_without_an_action_goes_back_to_the_page(
+    staff_client,
+    enrolled: Enrol,  # type: ignore[no-untyped-def]
+) -> None:
+    client, user = staff_client("nurse")
+    actor = actor_for_user(user)
+    customer = enrolled(actor)
+    obs = vitals(actor, customer, heart_rate="72")["heart_rate"]
+    for data in ({}, {"action": "explode"}):
+        response = client.post(url(customer, obs), data)
+        assert response.status_code == 302 and response["Location"] == url(customer, obs)
+    assert fresh(obs, actor).status == "final"

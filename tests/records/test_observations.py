@@ -307,3 +307,6 @@ def test_one_vitals_entry_writes_one_audit_entry_for_the_customer(nurse, enrolle
         effective=dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC),
     )
     assert AuditEntry.objects.filter(customer_id=customer.pk).count() == before + 1
+    entry = AuditEntry.objects.filter(customer_id=customer.pk).order_by("-seq").first()
+    assert entry is not None and entry.resource_type == "Observation"
+    assert len(entry.resource_id.split(",")) >= 3  # the ids of the results, not only the first

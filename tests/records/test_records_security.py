@@ -292,7 +292,7 @@ def test_the_front_desk_sees_no_history_of_clinical_rows(
 ) -> None:
     desk = make_actor("front_desk")
     seen = {c.resource_type for c in RecordChange.objects.for_actor(desk, "records.identity.view")}
-    assert seen == {"Customer", "CustomerIdentifier"}
+    assert seen == {"Customer", "CustomerIdentifier", "MemberCard"}
     doctor = make_actor("doctor")
     assert set(CLINICAL_TYPES) <= {
         c.resource_type for c in RecordChange.objects.for_actor(doctor, "records.clinical.view")

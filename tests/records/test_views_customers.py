@@ -863,6 +863,24 @@ def test_edit_to_an_id_number_another_customer_holds_must_be_confirmed(
     assert len(selectors.by_identifier(actor, ids.RESIDENT_ID, ID_NUMBER)) == 2
 
 
+def test_edit_to_a_mobile_another_customer_holds_must_be_confirmed(
+    front_desk: tuple[Client, User, Actor], enrolled: Enrol
+) -> None:
+    client, _, actor = front_desk
+    enrolled(actor)  # holds MOBILE
+    second = enrolled(actor, name="李雷", id_number="", mobile="13900004444", birth_date=None)
+    data = _edit_data(second, mobile=MOBILE)
+    response = client.post(edit_url(second), data)
+    assert response.status_code == 200
+    assert "另一位客户已登记此手机号码" in body(response)
+    assert fetch(second.pk).mobile == "13900004444"
+    confirmed = client.post(
+        edit_url(second), {**data, "confirm_warnings": "on", "seen_warnings": "mobile_in_use"}
+    )
+    assert confirmed.status_code == 302
+    assert fetch(second.pk).mobile == MOBILE
+
+
 def test_assigning_a_manager_is_versioned(
     front_desk: tuple[Client, User, Actor], enrolled: Enrol, make_user: Callable[..., User]
 ) -> None:

@@ -332,7 +332,8 @@ def test_show_buttons_only_for_roles_that_may_reveal(
 ) -> None:
     reveal = f"/customers/{customer.pk}/reveal/"
     desk, _ = staff_client("front_desk")
-    assert body(desk.get(url(customer))).count(reveal) == 2
+    # ID number and mobile in the header; the emergency contact's phone on the basic tab
+    assert body(desk.get(url(customer))).count(reveal) == 3
     nurse, _ = staff_client("nurse")  # the nurse sees the record but not full identifiers
     assert reveal not in body(nurse.get(url(customer)))
 
@@ -1023,3 +1024,37 @@ def test_a_merged_duplicate_leads_to_the_kept_record(
     client, _ = staff_client("nurse")
     response = client.get(url(duplicate))
     assert response.status_code == 302 and response["Location"] == url(customer)
+
+
+def test_the_emergency_contacts_phone_can_be_revealed_and_is_audited(
+    staff_client: StaffClient, customer: Customer
+) -> None:
+    desk, user = staff_client("front_desk")
+    response = desk.post(f"/customers/{customer.pk}/reveal/emergency_phone/")
+    assert response.status_code == 200
+    entry = AuditEntry.objects.get(action="identity.reveal", actor_id=user.pk)
+    assert entry.purpose == "emergency_phone" and entry.customer_id == customer.pk
+
+
+def test_a_form_shown_again_after_an_error_is_a_read_of_the_customer(
+    staff_client: StaffClient, customer: Customer
+) -> None:
+    client, user = staff_client("nurse")
+    response = client.post(
+        f"/customers/{customer.pk}/vitals/", {"systolic": "400", "diastolic": "80"}
+    )
+    assert response.status_code == 200 and "收缩压应在" in body(response)
+    assert AuditEntry.objects.filter(
+        action="customer.view", actor_id=user.pk, customer_id=customer.pk
+    ).exists()
+
+
+def test_vitals_before_the_customers_birth_are_refused(
+    staff_client: StaffClient, customer: Customer
+) -> None:
+    client, _ = staff_client("nurse")
+    response = client.post(
+        f"/customers/{customer.pk}/vitals/",
+        {"heart_rate": "70", "effective": "1975-05-01T08:00"},
+    )
+    assert response.status_code == 200 and "测量时间不能早于出生日期" in body(response)

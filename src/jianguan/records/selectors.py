@@ -562,18 +562,12 @@ def loose_observations(actor: Actor, customer: Customer) -> QuerySet[Any]:
     )
 
 
-# The record history an actor without clinical access sees: identity and cards (D-01 classes).
-IDENTITY_RESOURCES = ("Customer", "CustomerIdentifier", "MemberCard")
-
-
 def _changes(actor: Actor, customer: Customer) -> QuerySet[Any]:
+    """RecordChange.scope_for_actor leaves out clinical rows for actors without clinical access."""
     from .models import RecordChange
 
-    if actor.can(CLINICAL):
-        return RecordChange.objects.for_actor(actor, CLINICAL).filter(customer=customer)
-    return RecordChange.objects.for_actor(actor, IDENTITY).filter(
-        customer=customer, resource_type__in=IDENTITY_RESOURCES
-    )
+    capability = CLINICAL if actor.can(CLINICAL) else IDENTITY
+    return RecordChange.objects.for_actor(actor, capability).filter(customer=customer)
 
 
 def record_changes(actor: Actor, customer: Customer) -> QuerySet[Any]:

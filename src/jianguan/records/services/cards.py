@@ -14,6 +14,7 @@ from jianguan.core.actors import Actor
 
 from ..errors import InvalidValue
 from ..models import CardEvent, Customer, MemberCard
+from . import history
 
 CARD_PREFIX = "8"  # all member cards start with 8; 12 digits with the Luhn digit last
 LEVELS = {code for code, _label in MemberCard.LEVELS}
@@ -111,15 +112,33 @@ def issue_card(
             with transaction.atomic():
                 card.save(force_insert=True)
                 _event(actor, card, "issued")
+                history.write_changes(  # the record history shows cards too (D-09)
+                    actor,
+                    card,
+                    {
+                        "number": (None, card.number),
+                        "level": (None, card.level),
+                        "status": (None, card.status),
+                        "valid_from": (None, card.valid_from),
+                        "valid_until": (None, card.valid_until),
+                    },
+                    "create",
+                )
             return card
         except IntegrityError:
             continue  # a number already taken in this institution: draw another
     raise InvalidValue(_("无法生成卡号，请重试"), code="card_number")
 
 
-def _close_expired(actor: Actor, card: MemberCard, *, audit: bool = True) -> None:
-    card.status = "expired"
+def _set_status(actor: Actor, card: MemberCard, status: str) -> None:
+    before = card.status
+    card.status = status
     card.save(update_fields=["status"])
+    history.write_changes(actor, card, {"status": (before, status)}, "update")
+
+
+def _close_expired(actor: Actor, card: MemberCard, *, audit: bool = True) -> None:
+    _set_status(actor, card, "expired")
     _event(actor, card, "expired", audit=audit)
 
 
@@ -146,8 +165,10 @@ def renew(actor: Actor, card: MemberCard, years: int) -> MemberCard:
     today = dt.date.today()
     start = today if card.expired_on(today) else card.valid_until
     with transaction.atomic():
+        before = card.valid_until
         card.valid_until = _years_later(start, years)
         card.save(update_fields=["valid_until"])
+        history.write_changes(actor, card, {"valid_until": (before, card.valid_until)}, "update")
         _event(actor, card, "renewed", card.valid_until.isoformat())
     return card
 
@@ -159,8 +180,7 @@ def change_status(actor: Actor, card: MemberCard, event: str, note: str = "") ->
             _("该卡当前状态不能办理此操作"), field="card_event", code="card_transition"
         )
     with transaction.atomic():
-        card.status = target
-        card.save(update_fields=["status"])
+        _set_status(actor, card, target)
         _event(actor, card, event, note)
     return card
 
@@ -174,8 +194,7 @@ def replace_card(actor: Actor, card: MemberCard, note: str = "") -> MemberCard:
             _("该卡已过期，不能补换：请发新卡"), field="card_event", code="card_expired"
         )
     with one_entry_per_customer("card.replaced"):  # one entry names both cards (D-07)
-        card.status = "replaced"
-        card.save(update_fields=["status"])
+        _set_status(actor, card, "replaced")
         _event(actor, card, "replaced", note)
         customer = Customer.objects.unscoped(reason="card replacement").get(pk=card.customer_id)
         return issue_card(actor, customer, level=card.level, replaces=card)
@@ -191,7 +210,9 @@ def change_level(actor: Actor, card: MemberCard, level: str) -> MemberCard:
     if card.level == level:
         return card
     with transaction.atomic():
+        before = card.level
         card.level = level
         card.save(update_fields=["level"])
+        history.write_changes(actor, card, {"level": (before, level)}, "update")
         _event(actor, card, "level_changed", level)
     return card

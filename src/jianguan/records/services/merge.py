@@ -139,8 +139,10 @@ def _fold_duplicates(actor: Actor, keep: Customer, drop: Customer) -> None:
     member card the dropped customer still uses is closed when the kept one has one in use."""
     if _rows_in_use(keep):
         for card in _rows_in_use(drop):
+            before = card.status
             card.status = "replaced"
             card.save(update_fields=["status"])
+            history.write_changes(actor, card, {"status": (before, "replaced")}, "merge")
             CardEvent(
                 institution_id=card.institution_id,
                 customer_id=card.customer_id,

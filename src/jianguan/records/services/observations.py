@@ -6,10 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from jianguan.audit.ledger import one_entry_per_customer, record
+from jianguan.audit.ledger import one_entry_per_customer
 from jianguan.core.actors import Actor
 
 from ..errors import InvalidValue
@@ -100,6 +99,13 @@ def record_vitals(
 ) -> list[Observation]:
     if visit is not None and visit.customer_id != customer.pk:
         raise InvalidValue(_("该体检不属于此客户"), field="visit", code="visit_mismatch")
+    born = customer.birth_date if isinstance(customer.birth_date, dt.date) else None
+    if effective.date() < (born or dt.date(1900, 1, 1)):
+        raise InvalidValue(
+            _("测量时间不能早于出生日期") if born else _("测量时间不合理"),
+            field="effective",
+            code="effective_past",
+        )
     values = parse_vitals(raw)
     if "height" in values and "weight" in values:
         computed = bmi(values["height"], values["weight"])
@@ -112,7 +118,8 @@ def record_vitals(
 
     age = effective.year - customer.birth_year if customer.birth_year else None
     saved: list[Observation] = []
-    with transaction.atomic():
+    # D-07: one entry for the customer naming the results written (as many ids as fit).
+    with one_entry_per_customer("record.create"):
         for key, value in values.items():
             vital = BMI if key == "bmi" else VITALS[key]
             item = ITEMS.get(vital.key)
@@ -131,18 +138,8 @@ def record_vitals(
                 effective=effective,
                 source="manual",
             )
-            history.save_new(actor, obs, audit=False)
+            history.save_new(actor, obs)
             saved.append(obs)
-        # D-07: one entry for the customer, naming the rows written.
-        record(
-            "record.create",
-            actor=actor,
-            resource_type="Observation",
-            resource_id=str(saved[0].pk),
-            customer_id=customer.pk,
-            institution_id=customer.institution_id,
-            purpose="vitals:" + ",".join(sorted(values)),
-        )
     return saved
 
 

@@ -108,6 +108,13 @@ def update_basic_info(
         )
     ):
         warnings.append(("id_in_use", _("另一位客户已登记此证件号码：如为同一人，请合并客户")))
+    current_mobile = customer.mobile if isinstance(customer.mobile, str) else ""
+    if (
+        checked.mobile
+        and checked.mobile != current_mobile
+        and any(c.pk != customer.pk for c in selectors.by_mobile(actor, checked.mobile, ENROL))
+    ):
+        warnings.append(("mobile_in_use", _("另一位客户已登记此手机号码：如为同一人，请合并客户")))
     if warnings and not confirmed_warnings:
         raise WarningsToConfirm(warnings)
     d = checked.data

@@ -70,7 +70,7 @@ from .common import (
 
 SEARCH_SESSION_KEY = "customer_searches"
 SEARCHES_KEPT = 5
-REVEALABLE = ("id_number", "mobile")
+REVEALABLE = ("id_number", "mobile", "emergency_phone")
 WHY_LABELS = {
     "id_number": gettext_lazy("证件号码相同"),
     "mobile": gettext_lazy("手机号码相同"),
@@ -383,6 +383,9 @@ def customer_reveal(request: HttpRequest, customer_id: uuid.UUID, what: str) -> 
         return HttpResponseNotAllowed(["POST"])
     if what == "mobile":
         value = customer.mobile if isinstance(customer.mobile, str) else ""
+    elif what == "emergency_phone":
+        contact = customer.emergency_contact
+        value = str(contact.get("phone") or "") if isinstance(contact, dict) else ""
     else:
         ident = profile.primary_identifier(actor, customer)
         value = str(ident.value) if ident is not None and isinstance(ident.value, str) else ""
@@ -476,6 +479,18 @@ def _event_note(event: CardEvent) -> str:
     return note
 
 
+def _audit_cards_read(actor: Actor, customer: Customer) -> None:
+    record(
+        "card.list",
+        actor=actor,
+        resource_type="customer",
+        resource_id=str(customer.pk),
+        customer_id=customer.pk,
+        institution_id=customer.institution_id,
+        defer=True,
+    )
+
+
 def _cards_response(
     request: HttpRequest, actor: Actor, customer: Customer, notice: str, error: str
 ) -> HttpResponse:
@@ -483,6 +498,7 @@ def _cards_response(
     if is_htmx(request):
         context = cards_context(actor, customer, error=error)
         context["card_notice"] = notice
+        _audit_cards_read(actor, customer)  # the fragment shows every card again (D-07)
         return render(request, "records/cards_tab.html", context)
     if error:
         messages.error(request, error)
@@ -511,15 +527,7 @@ def card_issue(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
             else:
                 notice = _("已发卡，卡号 %(card)s。") % {"card": card.number}
         return _cards_response(request, actor, customer, notice, error)
-    record(
-        "card.list",
-        actor=actor,
-        resource_type="customer",
-        resource_id=str(customer.pk),
-        customer_id=customer.pk,
-        institution_id=customer.institution_id,
-        defer=True,
-    )
+    _audit_cards_read(actor, customer)
     return render(
         request,
         "records/cards_page.html",

@@ -61,6 +61,7 @@ def _back_to_history(customer: Customer) -> HttpResponse:
 
 def _section_page(
     request: HttpRequest,
+    actor: Actor,
     customer: Customer,
     section: sec.Section,
     form: Form,
@@ -68,6 +69,8 @@ def _section_page(
     row: Any = None,
     confirm_delete: bool = False,
 ) -> HttpResponse:
+    # Every page that shows the customer is a read (D-07): a re-shown form after an error too.
+    audit_view(actor, customer, f"form.{section.code}")
     return render(
         request,
         "records/section_form.html",
@@ -99,9 +102,7 @@ def section_add(request: HttpRequest, customer_id: uuid.UUID, section: str) -> H
             )
     form_class = SECTION_FORMS[found.code]
     form = form_class(request.POST if request.method == "POST" else None)
-    if request.method != "POST":
-        audit_view(actor, customer, f"form.{found.code}")  # the page names the customer
-    elif form.is_valid():
+    if request.method == "POST" and form.is_valid():
         try:
             sec.add(actor, customer, found.code, form.cleaned_data)
         except InvalidValue as exc:
@@ -111,7 +112,7 @@ def section_add(request: HttpRequest, customer_id: uuid.UUID, section: str) -> H
         else:
             messages.success(request, gettext("已保存到%(section)s。") % {"section": found.label})
             return _back_to_history(customer)
-    return _section_page(request, customer, found, form)
+    return _section_page(request, actor, customer, found, form)
 
 
 @staff_view(EDIT)
@@ -128,6 +129,7 @@ def section_edit(
         if action == "delete":
             return _section_page(
                 request,
+                actor,
                 customer,
                 found,
                 form_class(initial=initial_for(found.code, row)),
@@ -154,8 +156,7 @@ def section_edit(
                 return _back_to_history(customer)
     else:
         form = form_class(initial=initial_for(found.code, row))
-        audit_view(actor, customer, f"form.{found.code}")
-    return _section_page(request, customer, found, form, row=row)
+    return _section_page(request, actor, customer, found, form, row=row)
 
 
 # --- vitals and visit conclusions -------------------------------------------------------------
@@ -192,9 +193,7 @@ def vitals_add(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
         return _bmi_preview(request)
     visits = _visit_choices(actor, customer)
     form = VitalsForm(request.POST if request.method == "POST" else None, visits=visits)
-    if request.method != "POST":
-        audit_view(actor, customer, "form.vitals")
-    elif form.is_valid():
+    if request.method == "POST" and form.is_valid():
         visit = None
         if form.cleaned_data["visit"]:
             visit = selectors.record_row(
@@ -219,6 +218,7 @@ def vitals_add(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
                 }
             messages.success(request, text)
             return redirect(tab_url(customer, "results"))
+    audit_view(actor, customer, "form.vitals")
     return render(
         request,
         "records/vitals_form.html",
@@ -259,7 +259,7 @@ def visit_conclusions(
                 "recommendations": as_text(visit.recommendations),
             }
         )
-        audit_view(actor, customer, "form.conclusions")
+    audit_view(actor, customer, "form.conclusions")
     return render(
         request,
         "records/visit_conclusions.html",
@@ -312,11 +312,11 @@ def observation_correct(
                     messages.success(request, gettext("已标记为录入错误，该结果保留在修改记录中。"))
                     return redirect(tab_url(customer, "results"))
             else:
-                correct_form.add_error(None, gettext("请选择要办理的操作"))
+                messages.error(request, gettext("请选择要办理的操作"))
+                return redirect(request.path)
         except InvalidValue as exc:
             show_error(correct_form if action == "correct" else withdraw_form, exc)
-    else:
-        audit_view(actor, customer, "form.observation")
+    audit_view(actor, customer, "form.observation")
     row = observation_row(obs)
     return render(
         request,

@@ -9,7 +9,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from .. import identifiers as ids
-from ..forms.choices import SEX_LABELS, SOURCE_CHANNEL_LABELS
+from ..forms.choices import (
+    CARD_LEVEL_LABELS,
+    CARD_STATUS_LABELS,
+    SEX_LABELS,
+    SOURCE_CHANNEL_LABELS,
+)
 from ..services import sections as sec
 
 FLAG_LABELS = {
@@ -111,6 +116,10 @@ FIELD_LABELS = {
     "type": _("证件类型"),
     "value": _("证件号码"),
     "is_primary": _("主要证件"),
+    "number": _("卡号"),
+    "level": _("卡级别"),
+    "valid_from": _("生效日期"),
+    "valid_until": _("有效期至"),
 }
 # (resource type, field) → labels of the codes stored there
 VALUE_LABELS: dict[tuple[str, str], Mapping[str, Any]] = {
@@ -127,6 +136,8 @@ VALUE_LABELS: dict[tuple[str, str], Mapping[str, Any]] = {
     ("Customer", "status"): {"active": _("在册"), "merged": _("已合并"), "erased": _("已删除")},
     ("Customer", "source_channel"): SOURCE_CHANNEL_LABELS,
     ("CustomerIdentifier", "type"): {c: _(label) for c, label in ids.TYPES.items()},
+    ("MemberCard", "status"): CARD_STATUS_LABELS,
+    ("MemberCard", "level"): CARD_LEVEL_LABELS,
 }
 # Where a resource names a field differently from FIELD_LABELS
 RESOURCE_FIELD_LABELS = {

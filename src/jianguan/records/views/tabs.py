@@ -29,6 +29,7 @@ from .common import (
     EDIT,
     ENROL,
     IDENTITY,
+    REVEAL,
     as_label,
     as_number,
     as_term,
@@ -130,6 +131,7 @@ def _basic(request: HttpRequest, actor: Actor, customer: Customer) -> dict[str, 
         "consent_version": customer.consent_version,
         "consent_at": as_text(customer.consent_at),
         "can_edit_identity": actor.can(ENROL),
+        "can_reveal": actor.can(REVEAL),
     }
 
 
