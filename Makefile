@@ -15,7 +15,7 @@ help:
 	@echo "make run    install into .venv, migrate, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test   run the test suite (SQLite); DATABASE_URL=postgres://... for PostgreSQL"
 	@echo "make check  ruff, mypy and import-linter"
-	@echo "make bench  slow benchmarks; results in docs/benchmarks.md"
+	@echo "make bench  slow benchmarks; results in docs/benchmarks.md (ONLY=bench_x,… for some)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,7 @@ check: $(STAMP)
 	$(BIN)/lint-imports
 
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench.run
+	$(BIN)/python -m tests.bench.run $(if $(ONLY),--only $(ONLY))
 
 wheelhouse: $(STAMP)
 	$(BIN)/python -m pip wheel -q -w wheelhouse '.[dev]' "setuptools>=77" wheel pip

@@ -112,27 +112,62 @@ def render(sections: list[Section], command: str, took: float) -> str:
         ),
         "",
     ]
-    for title, description, results, analysis in sections:
-        lines += [f"## {title}", "", description.strip(), ""]
-        if not results:
-            continue
-        lines += ["| Measure | Result | Target | Met |", "|---|---|---|---|"]
-        for r in results:
-            met = "" if r.met is None else ("yes" if r.met else "**no**")
-            lines.append(f"| {r.name} | {_fmt(r.value)} {r.unit} | {r.target} | {met} |")
-        notes = [f"- {r.name}: {r.note}" for r in results if r.note]
-        if notes:
-            lines += ["", *notes]
-        if analysis:
-            lines += ["", analysis.strip()]
-        lines.append("")
+    for section in sections:
+        lines += render_section(section)
     return "\n".join(lines)
+
+
+def render_section(section: Section, measured: str = "") -> list[str]:
+    title, description, results, analysis = section
+    lines = [f"## {title}", ""]
+    if measured:
+        lines += [measured, ""]
+    lines += [description.strip(), ""]
+    if not results:
+        return lines
+    lines += ["| Measure | Result | Target | Met |", "|---|---|---|---|"]
+    for r in results:
+        met = "" if r.met is None else ("yes" if r.met else "**no**")
+        lines.append(f"| {r.name} | {_fmt(r.value)} {r.unit} | {r.target} | {met} |")
+    notes = [f"- {r.name}: {r.note}" for r in results if r.note]
+    if notes:
+        lines += ["", *notes]
+    if analysis:
+        lines += ["", analysis.strip()]
+    lines.append("")
+    return lines
+
+
+def replace_sections(document: str, sections: list[Section], command: str, took: float) -> str:
+    """The document with these sections replaced (or appended), each saying when and how it was
+    measured; the other sections and the header keep their own run's figures."""
+    head, *parts = document.split("\n## ")
+    existing = {part.split("\n", 1)[0]: "## " + part for part in parts}
+    order = [part.split("\n", 1)[0] for part in parts]
+    stamp = (
+        f"_Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command}` ({took:.0f} s), "
+        "on the machine above; the other sections come from their own runs._"
+    )
+    for section in sections:
+        title = section[0]
+        existing[title] = "\n".join(render_section(section, stamp))
+        if title not in order:
+            order.append(title)
+    body = "\n".join(existing[t].rstrip() + "\n" for t in order)
+    return head.rstrip() + "\n\n" + body
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated benchmark modules (e.g. bench_clinical): run those and replace "
+        "only their sections of docs/benchmarks.md",
+    )
     args = parser.parse_args(argv)
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
     var = Path(tempfile.mkdtemp(prefix="jianguan-bench-"))
     started = time.perf_counter()
     sections: list[Section] = []
@@ -140,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         setup_django(var)
         for path in sorted(BENCH_DIR.glob("bench_*.py")):
+            if only and path.stem not in only:
+                continue
             module = importlib.import_module(f"tests.bench.{path.stem}")
             title = getattr(module, "TITLE", path.stem)
             print(f"== {path.stem}", flush=True)
@@ -156,7 +193,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"   {r.name}: {_fmt(r.value)} {r.unit} {r.target}", flush=True)
     finally:
         shutil.rmtree(var, ignore_errors=True)
-    text = render(sections, "make bench", time.perf_counter() - started)
+    took = time.perf_counter() - started
+    if only and DOC.exists():
+        command = f"make bench ONLY={','.join(sorted(only))}"
+        text = replace_sections(DOC.read_text(encoding="utf-8"), sections, command, took)
+    else:
+        text = render(sections, "make bench", took)
     if args.no_write:
         print(text)
     else:

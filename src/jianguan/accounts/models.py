@@ -25,6 +25,10 @@ class Institution(models.Model):
     # D-19: composition rules and expiry are per-institution settings, off by default.
     password_composition = models.BooleanField(default=False)
     password_max_age_days = models.PositiveIntegerField(null=True, blank=True)
+    # Where the centre is, for China-PAR (north of the Yangtze; urban): most customers live
+    # near their centre. None until the operator says (`jianguan institutions set`).
+    region_north = models.BooleanField(null=True, blank=True)
+    region_urban = models.BooleanField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name

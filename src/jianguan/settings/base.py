@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "jianguan.accounts",
     "jianguan.audit",
     "jianguan.records",
+    "jianguan.risk",
     "jianguan.web",
 ]
 

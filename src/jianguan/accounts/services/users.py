@@ -536,3 +536,30 @@ def create_institution(actor: Actor, *, code: str, name: str) -> Institution:
             institution_id=institution.pk,
         )
     return institution
+
+
+def set_institution_region(
+    actor: Actor, institution: Institution, *, north: bool | None, urban: bool | None
+) -> Institution:
+    """Where the centre is (China-PAR's region inputs); None leaves a value as it is."""
+    if actor.kind != "system":
+        raise PermissionDeniedNotFound
+    changed = []
+    if north is not None and institution.region_north != north:
+        institution.region_north = north
+        changed.append("region_north")
+    if urban is not None and institution.region_urban != urban:
+        institution.region_urban = urban
+        changed.append("region_urban")
+    if changed:
+        with transaction.atomic():
+            institution.save(update_fields=changed)
+            record(
+                "institution.update",
+                actor=actor,
+                resource_type="institution",
+                resource_id=str(institution.pk),
+                institution_id=institution.pk,
+                purpose="fields:" + ",".join(changed),
+            )
+    return institution

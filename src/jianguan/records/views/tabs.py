@@ -62,17 +62,34 @@ class Tab:
     code: str
     label: Any
     capability: str
+    template: str = ""  # the tab's body; default records/tab_<code>.html
+
+    @property
+    def body(self) -> str:
+        return self.template or f"records/tab_{self.code}.html"
 
 
-TABS = (
+TABS: list[Tab] = [
     Tab("basic", _("基本信息"), IDENTITY),
     Tab("history", _("健康史"), CLINICAL),
     Tab("results", _("检查结果"), CLINICAL),
     Tab("timeline", _("时间线"), CLINICAL),
     Tab("changes", _("修改记录"), IDENTITY),
-    Tab("cards", _("会员卡"), IDENTITY),
-)
+    Tab("cards", _("会员卡"), IDENTITY, "records/cards_tab.html"),
+]
 TAB_BY_CODE = {t.code: t for t in TABS}
+Builder = Callable[[HttpRequest, Actor, Customer], dict[str, Any]]
+
+
+def register_tab(tab: Tab, builder: Builder, *, after: str) -> None:
+    """Another app's tab on the 360° page (risk, trends, advice …), placed after `after`.
+
+    Called from that app's AppConfig.ready(), so records imports nothing of it (D-34)."""
+    if tab.code in TAB_BY_CODE:
+        return  # ready() may run twice in tests
+    TABS.insert(TABS.index(TAB_BY_CODE[after]) + 1, tab)
+    TAB_BY_CODE[tab.code] = tab
+    BUILDERS[tab.code] = builder
 
 
 def _pager(customer: Customer, tab: str, page: Any, param: str, prefix: str = "") -> dict[str, str]:
@@ -539,7 +556,7 @@ def _cards(request: HttpRequest, actor: Actor, customer: Customer) -> dict[str, 
     return cards_context(actor, customer)
 
 
-BUILDERS: dict[str, Callable[[HttpRequest, Actor, Customer], dict[str, Any]]] = {
+BUILDERS: dict[str, Builder] = {
     "basic": _basic,
     "history": _history,
     "results": _results,

@@ -128,6 +128,10 @@ class Command(BaseCommand):
             if not institution.is_demo:
                 institution.is_demo = True
                 institution.save(update_fields=["is_demo"])
+            if institution.region_north is None:  # the demo centre is in a northern city
+                users.set_institution_region(
+                    Actor.system("demo"), institution, north=True, urban=True
+                )
             actor = Actor.system("demo", institution.pk)
             for role in matrix.roles():
                 user = self.demo_user(actor, role)

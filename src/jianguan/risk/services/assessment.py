@@ -1,0 +1,155 @@
+"""疾病风险评估 for one customer: every panel model the record can answer, what is missing for
+the others, and how the 10-year risk would change if blood pressure, cholesterol or smoking
+reached a target.
+
+Inputs come from the record (risk.selectors.model_inputs) and, for China-PAR's region, from the
+institution (`jianguan institutions set`). The engine decides everything clinical; this module
+only chooses which models the panel shows and feeds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jianguan import clinical
+from jianguan.clinical.registry import Input, InvalidInput, Result
+
+# The panel, in the order a health manager reads it: cardiovascular risk first (China-PAR is
+# the Chinese guideline's model; PCE for comparison), then diabetes, kidney, and the
+# classifications of the latest results.
+PANEL = (
+    "china_par",
+    "pce",
+    "cdrs",
+    "glycaemic_status",
+    "ckd_epi_2021",
+    "bp_class",
+    "lipid_class",
+    "metabolic_syndrome_cds",
+    "hyperuricaemia",
+    "bmi",
+    "waist_class",
+)
+RISK_MODELS = ("china_par", "pce")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    code: str
+    label_zh: str
+    label_en: str
+    changes: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    scenario: Scenario
+    value: float
+    category: str | None
+    category_zh: str
+    category_en: str
+    delta: float  # percentage points, negative when the risk falls
+
+
+@dataclass
+class PanelItem:
+    model_id: str
+    title_zh: str
+    title_en: str
+    result: Result | None = None
+    missing: list[Input] = field(default_factory=list)
+    refused: InvalidInput | None = None
+    what_if: list[WhatIf] = field(default_factory=list)
+
+
+def _given(model: clinical.registry.Model, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    accepted = {k for spec in model.inputs for k in spec.accepted_keys()}
+    return {k: v for k, v in inputs.items() if k in accepted and v is not None}
+
+
+def _missing(model: clinical.registry.Model, given: Mapping[str, Any]) -> list[Input]:
+    return [
+        spec
+        for spec in model.inputs
+        if spec.required and not any(k in given for k in spec.accepted_keys())
+    ]
+
+
+def scenarios(inputs: Mapping[str, Any]) -> list[Scenario]:
+    """The changes worth showing for this customer: only targets not yet reached.
+
+    Targets, named in the label so that the screen makes no claim beyond the number: systolic
+    BP 130 mmHg (中国高血压防治指南 2018: < 130/80 where tolerated for those at high risk),
+    total cholesterol 5.2 mmol/L (the 合适 limit of 中国血脂管理指南 2023), no smoking.
+    """
+    found: list[Scenario] = []
+    sbp = inputs.get("sbp_mmhg")
+    if isinstance(sbp, int | float) and sbp > 130:
+        found.append(
+            Scenario(
+                "bp", "收缩压降至 130 mmHg", "systolic BP down to 130 mmHg", {"sbp_mmhg": 130.0}
+            )
+        )
+    tc = inputs.get("total_cholesterol_mmol_l")
+    if isinstance(tc, int | float) and tc > 5.2:
+        found.append(
+            Scenario(
+                "cholesterol",
+                "总胆固醇降至 5.2 mmol/L",
+                "total cholesterol down to 5.2 mmol/L",
+                {"total_cholesterol_mmol_l": 5.2},
+            )
+        )
+    if inputs.get("smoker") is True:
+        found.append(Scenario("smoking", "戒烟", "stop smoking", {"smoker": False}))
+    if len(found) > 1:
+        combined: dict[str, Any] = {}
+        for s in found:
+            combined.update(s.changes)
+        found.append(Scenario("all", "以上全部达到", "all of the above", combined))
+    return found
+
+
+def _what_if(model_id: str, given: dict[str, Any], base: Result) -> list[WhatIf]:
+    out: list[WhatIf] = []
+    for scenario in scenarios(given):
+        changed = {**given}
+        for key, value in scenario.changes.items():
+            if key in changed or key == "smoker":
+                changed[key] = value
+        try:
+            result = clinical.calculate(model_id, changed)
+        except InvalidInput:
+            continue
+        out.append(
+            WhatIf(
+                scenario,
+                float(result.value),
+                result.category,
+                result.category_zh,
+                result.category_en,
+                float(result.value) - float(base.value),
+            )
+        )
+    return out
+
+
+def panel(inputs: Mapping[str, Any]) -> list[PanelItem]:
+    items: list[PanelItem] = []
+    for model_id in PANEL:
+        model = clinical.get(model_id)
+        item = PanelItem(model_id, model.title_zh, model.title_en)
+        given = _given(model, inputs)
+        item.missing = _missing(model, given)
+        if not item.missing:
+            try:
+                item.result = clinical.calculate(model_id, given)
+            except InvalidInput as exc:
+                item.refused = exc
+            else:
+                if model_id in RISK_MODELS:
+                    item.what_if = _what_if(model_id, given, item.result)
+        items.append(item)
+    return items

@@ -1,0 +1,89 @@
+"""The risk app's tabs on the customer 360° page (registered in apps.py): the risk panel and
+the trends. Builders return the tab's context; the 360° view has already
+checked the customer and the tab's capability and writes the read entry (D-07)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import translation
+from django.utils.safestring import mark_safe
+
+from jianguan.core.actors import Actor
+from jianguan.records.models import Customer
+
+from . import selectors
+from .services import assessment
+from .services import trends as trend_service
+
+MAX_SHOWN = 8
+
+
+def trends_tab(request: HttpRequest, actor: Actor, customer: Customer) -> dict[str, Any]:
+    facts = selectors.record_facts(actor, customer)
+    available = trend_service.available(facts)
+    wanted = [c for c in request.GET.getlist("show") if c in available][:MAX_SHOWN]
+    if not wanted:
+        wanted = [c for c in trend_service.DEFAULT_SHOWN if c in available]
+    shown = trend_service.trends(facts, wanted)
+    years = sorted({p.when.year for s in shown for p in s.trend.points})
+    table = [
+        {
+            "label": s.trend.indicator.label_zh,
+            "unit": s.trend.indicator.unit,
+            "cells": [_cell(s, year) for year in years],
+        }
+        for s in shown
+    ]
+    return {
+        "trend_choices": [
+            (code, trend_service.indicator(code, facts.sex, facts.age), code in wanted)
+            for code in available
+        ],
+        "trends": [
+            {
+                "trend": s.trend,
+                "chart": mark_safe(s.chart),  # noqa: S308 — built by risk.charts, every text escaped
+                "slope": s.trend.slope,
+            }
+            for s in shown
+        ],
+        "trend_years": years,
+        "trend_table": table,
+    }
+
+
+def _cell(shown: trend_service.ShownTrend, year: int) -> dict[str, str]:
+    in_year = [
+        (p, f)
+        for p, f in zip(shown.trend.points, shown.trend.flags, strict=True)
+        if p.when.year == year
+    ]
+    if not in_year:
+        return {"value": "", "flag": ""}
+    point, flag = in_year[-1]
+    return {"value": f"{point.value:.{shown.trend.indicator.decimals}f}", "flag": flag}
+
+
+def risk_tab(request: HttpRequest, actor: Actor, customer: Customer) -> dict[str, Any]:
+    facts = selectors.record_facts(actor, customer)
+    inputs = selectors.model_inputs(facts)
+    institution = customer_institution(customer)
+    if institution.region_north is not None:
+        inputs["north"] = institution.region_north
+    if institution.region_urban is not None:
+        inputs["urban"] = institution.region_urban
+    items = assessment.panel(inputs)
+    return {
+        "lang_en": (translation.get_language() or "").startswith("en"),
+        "risk_items": items,
+        "region_missing": institution.region_north is None or institution.region_urban is None,
+        "risk_inputs": inputs,
+    }
+
+
+def customer_institution(customer: Customer) -> Any:
+    from jianguan.accounts.models import Institution
+
+    return Institution.objects.get(pk=customer.institution_id)
