@@ -8,6 +8,8 @@ urlpatterns = [
     path("accounts/", include("jianguan.accounts.urls")),
     path("audit/", include("jianguan.audit.urls")),
     path("", include("jianguan.records.urls")),
+    path("", include("jianguan.risk.urls")),
+    path("", include("jianguan.care.urls")),
     path("", include("jianguan.web.urls")),
 ]
 

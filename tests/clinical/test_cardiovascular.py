@@ -9,22 +9,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from jianguan.clinical import InvalidInput, calculate, calculate_many
+from jianguan.clinical import calculate
 from jianguan.clinical.models.cardiovascular import (
     china_par_category,
     framingham_category,
     pce_category,
     shown,
 )
-from jianguan.clinical.xp import SCALAR, VECTOR
 
-
-def refusal(model: str, inputs: dict[str, Any]) -> InvalidInput:
-    with pytest.raises(InvalidInput) as caught:
-        calculate(model, inputs)
-    assert caught.value.message_zh and caught.value.message_en
-    return caught.value
-
+from .helpers import Population, assert_both_paths, assert_paths_agree, assert_refused
 
 # --- China-PAR (Yang X et al., Circulation 2016;134:1430-1440) --------------------------------
 
@@ -165,18 +158,15 @@ def test_china_par_warns_outside_35_to_74(age: int, warned: bool) -> None:
 
 
 def test_china_par_refuses_below_20_the_official_tools_floor() -> None:
-    error = refusal("china_par", {**PAPER_PROFILE, "age_years": 19, "sex": "M"})
-    assert (error.field, error.code) == ("age_years", "outside_model")
+    inputs = {**PAPER_PROFILE, "age_years": 19, "sex": "M"}
+    error = assert_refused("china_par", inputs, "age_years", "outside_model")
     assert "20" in error.message_zh and "单位" not in error.message_zh  # no "check the unit"
 
 
 def test_china_par_needs_region_and_urban() -> None:
     inputs = {**PAPER_PROFILE, "age_years": 50, "sex": "M"}
     del inputs["north"]
-    assert (refusal("china_par", inputs).field, refusal("china_par", inputs).code) == (
-        "north",
-        "missing",
-    )
+    assert_refused("china_par", inputs, "north", "missing")
 
 
 @pytest.mark.parametrize(
@@ -191,8 +181,7 @@ def test_china_par_needs_region_and_urban() -> None:
     ],
 )
 def test_china_par_category_boundaries(risk: float, code: str) -> None:
-    assert china_par_category(risk, SCALAR) == code
-    assert str(china_par_category(np.array([risk]), VECTOR)[0]) == code
+    assert_both_paths(china_par_category, risk, expected=code)
 
 
 # --- Pooled Cohort Equations (Goff DC Jr et al., 2013 ACC/AHA guideline) ----------------------
@@ -315,8 +304,7 @@ def test_pce_range_ends_in_mg_dl_are_inside(change: dict[str, Any]) -> None:
 
 
 def test_pce_refuses_an_unknown_race() -> None:
-    error = refusal("pce", {**PCE_EXAMPLE, "sex": "M", "race": "asian"})
-    assert (error.field, error.code) == ("race", "choice")
+    assert_refused("pce", {**PCE_EXAMPLE, "sex": "M", "race": "asian"}, "race", "choice")
 
 
 @pytest.mark.parametrize(
@@ -331,8 +319,7 @@ def test_pce_refuses_an_unknown_race() -> None:
     ],
 )
 def test_pce_category_boundaries(risk: float, code: str) -> None:
-    assert pce_category(risk, SCALAR) == code
-    assert str(pce_category(np.array([risk]), VECTOR)[0]) == code
+    assert_both_paths(pce_category, risk, expected=code)
 
 
 # --- Framingham 2008 general CVD (D'Agostino RB Sr et al., Circulation 2008) ------------------
@@ -388,8 +375,7 @@ def test_framingham_warns_outside_30_to_74(age: int, warned: bool) -> None:
     [(9.999, "low"), (10.0, "intermediate"), (19.999, "intermediate"), (20.0, "high")],
 )
 def test_framingham_category_boundaries(risk: float, code: str) -> None:
-    assert framingham_category(risk, SCALAR) == code
-    assert str(framingham_category(np.array([risk]), VECTOR)[0]) == code
+    assert_both_paths(framingham_category, risk, expected=code)
 
 
 # --- refusals, shared by the three models -----------------------------------------------------
@@ -417,22 +403,21 @@ VALID: dict[str, dict[str, Any]] = {
 def test_bad_inputs_are_refused_naming_the_input(
     model: str, change: dict[str, Any], field: str, code: str
 ) -> None:
-    error = refusal(model, {**VALID[model], **change})
-    assert (error.field, error.code) == (field, code)
+    assert_refused(model, {**VALID[model], **change}, field, code)
 
 
 @pytest.mark.parametrize("model", sorted(VALID))
 def test_cholesterol_in_mg_dl_typed_as_mmol_l_is_refused(model: str) -> None:
     inputs = {k: v for k, v in VALID[model].items() if not k.endswith("_mg_dl")}
-    error = refusal(model, {**inputs, "total_cholesterol_mmol_l": 210, "hdl_c_mmol_l": 1.3})
-    assert (error.field, error.code) == ("total_cholesterol_mmol_l", "impossible")
+    inputs = {**inputs, "total_cholesterol_mmol_l": 210, "hdl_c_mmol_l": 1.3}
+    error = assert_refused(model, inputs, "total_cholesterol_mmol_l", "impossible")
     assert "单位" in error.message_zh and "unit" in error.message_en
 
 
 @pytest.mark.parametrize("model", sorted(VALID))
 def test_both_cholesterol_units_at_once_are_refused(model: str) -> None:
-    error = refusal(model, {**VALID[model], "total_cholesterol_mmol_l": 5.5})
-    assert (error.field, error.code) == ("total_cholesterol_mmol_l", "given_twice")
+    inputs = {**VALID[model], "total_cholesterol_mmol_l": 5.5}
+    assert_refused(model, inputs, "total_cholesterol_mmol_l", "given_twice")
 
 
 # --- explanations and details -----------------------------------------------------------------
@@ -488,34 +473,33 @@ def test_the_shown_value_never_sits_on_a_threshold_it_is_below(
 # --- one formula, two paths -------------------------------------------------------------------
 
 
-def _population(model: str, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _population(model: str, pop: Population) -> dict[str, np.ndarray]:
     age_low, age_high = {"china_par": (15, 80), "pce": (35, 85), "framingham_2008": (25, 80)}[model]
-    age = rng.integers(age_low, age_high + 1, n)
     columns: dict[str, np.ndarray] = {
-        "age_years": age,
-        "sex": rng.choice(np.array(["M", "F"]), n),
-        "sbp_mmhg": rng.uniform(85, 210, n),
-        "bp_treated": rng.random(n) < 0.3,
-        "smoker": rng.random(n) < 0.3,
-        "diabetes": rng.random(n) < 0.15,
+        "age_years": pop.integers(age_low, age_high),
+        "sex": pop.sex(),
+        "sbp_mmhg": pop.uniform(85, 210),
+        "bp_treated": pop.flags(0.3),
+        "smoker": pop.flags(0.3),
+        "diabetes": pop.flags(0.15),
     }
     if model == "pce":
-        tc = rng.uniform(120, 330, n)
-        hdl = rng.uniform(18, 105, n)
+        tc = pop.uniform(120, 330)
+        hdl = pop.uniform(18, 105)
         tc[:4] = [130, 320, 129.99, 320.01]
         hdl[:4] = [20, 100, 19.99, 100.01]
         columns["total_cholesterol_mg_dl"] = tc
         columns["hdl_c_mg_dl"] = hdl
-        columns["race"] = rng.choice(np.array(["white", "african_american", "other"]), n)
+        columns["race"] = pop.choice(["white", "african_american", "other"])
         columns["age_years"][:4] = [40, 79, 39, 80]
     else:
-        columns["total_cholesterol_mmol_l"] = rng.uniform(2.5, 9, n)
-        columns["hdl_c_mmol_l"] = rng.uniform(0.5, 2.6, n)
+        columns["total_cholesterol_mmol_l"] = pop.uniform(2.5, 9)
+        columns["hdl_c_mmol_l"] = pop.uniform(0.5, 2.6)
     if model == "china_par":
-        columns["waist_cm"] = rng.uniform(60, 120, n)
-        columns["north"] = rng.random(n) < 0.5
-        columns["urban"] = rng.random(n) < 0.5
-        columns["family_history_ascvd"] = rng.random(n) < 0.2
+        columns["waist_cm"] = pop.uniform(60, 120)
+        columns["north"] = pop.flags(0.5)
+        columns["urban"] = pop.flags(0.5)
+        columns["family_history_ascvd"] = pop.flags(0.2)
         columns["age_years"][:6] = [19, 20, 34, 35, 74, 75]
     if model == "framingham_2008":
         columns["age_years"][:4] = [29, 30, 74, 75]
@@ -523,25 +507,7 @@ def _population(model: str, n: int, rng: np.random.Generator) -> dict[str, np.nd
     return columns
 
 
-def _row(columns: dict[str, np.ndarray], i: int) -> dict[str, Any]:
-    return {k: v[i].item() for k, v in columns.items()}
-
-
 @pytest.mark.parametrize("model", ["china_par", "pce", "framingham_2008"])
 def test_calculate_many_agrees_with_calculate_row_by_row(model: str) -> None:
-    rng = np.random.default_rng(20240601)
-    n = 3000
-    columns = _population(model, n, rng)
-    many = calculate_many(model, columns)
+    many = assert_paths_agree(model, _population(model, Population(20240601, 3000)))
     assert many.refused.sum() >= 2
-    for i in range(n):
-        row = _row(columns, i)
-        if many.refused[i]:
-            assert math.isnan(many.value[i]) and many.category[i] == ""
-            with pytest.raises(InvalidInput):
-                calculate(model, row)
-            continue
-        one = calculate(model, row)
-        assert many.value[i] == pytest.approx(one.value, rel=1e-9), (i, row)
-        assert many.category[i] == one.category, (i, row)
-        assert bool(many.out_of_range[i]) == bool(one.warnings), (i, row)

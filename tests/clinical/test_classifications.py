@@ -6,22 +6,12 @@ the per-customer one row by row."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 import pytest
 
 from jianguan.clinical import InvalidInput, calculate, calculate_many
 
-
-def refusal(model: str, inputs: dict[str, object]) -> InvalidInput:
-    with pytest.raises(InvalidInput) as caught:
-        calculate(model, inputs)
-    assert caught.value.message_zh and caught.value.message_en
-    return caught.value
-
+from .helpers import Population, assert_paths_agree, assert_refused, outcomes
 
 # --- office blood pressure: 中国高血压防治指南 2018 (2024 keeps the table) ----------------------
 
@@ -100,8 +90,7 @@ def test_treated_bp_below_140_90_is_still_hypertension(
     ],
 )
 def test_bp_class_refusals(inputs: dict[str, object], field: str, code: str) -> None:
-    error = refusal("bp_class", inputs)
-    assert (error.field, error.code) == (field, code)
+    assert_refused("bp_class", inputs, field, code)
 
 
 def test_bp_explanation_names_reading_class_threshold_and_guideline() -> None:
@@ -247,8 +236,7 @@ def test_lipids_in_mg_dl_are_converted_before_classing() -> None:
     ],
 )
 def test_lipid_class_refusals(inputs: dict[str, object], field: str, code: str) -> None:
-    error = refusal("lipid_class", inputs)
-    assert (error.field, error.code) == (field, code)
+    assert_refused("lipid_class", inputs, field, code)
 
 
 def test_lipid_explanation_lists_each_lipid_with_class_and_guideline() -> None:
@@ -414,8 +402,7 @@ def test_missing_components_are_not_assessed_and_can_leave_it_undecided(
     ],
 )
 def test_mets_refusals(inputs: dict[str, object], field: str, code: str) -> None:
-    error = refusal("metabolic_syndrome_cds", inputs)
-    assert (error.field, error.code) == (field, code)
+    assert_refused("metabolic_syndrome_cds", inputs, field, code)
 
 
 def test_mets_explanation_lists_components_and_the_definition() -> None:
@@ -484,8 +471,7 @@ def test_urate_value_is_in_umol_per_litre() -> None:
     ],
 )
 def test_hyperuricaemia_refusals(inputs: dict[str, object], field: str, code: str) -> None:
-    error = refusal("hyperuricaemia", inputs)
-    assert (error.field, error.code) == (field, code)
+    assert_refused("hyperuricaemia", inputs, field, code)
 
 
 def test_urate_explanation_says_cut_off_and_two_measurements() -> None:
@@ -503,44 +489,20 @@ def test_urate_explanation_says_cut_off_and_two_measurements() -> None:
 # --- one formula, two paths: scalar and vectorised agree -------------------------------------
 
 
-def _row(columns: Mapping[str, np.ndarray], i: int) -> dict[str, Any]:
-    return {k: v[i].item() if isinstance(v[i], np.generic) else v[i] for k, v in columns.items()}
-
-
-def assert_paths_agree(model: str, columns: Mapping[str, np.ndarray]) -> dict[str, int]:
-    """Every row: the population result equals `calculate`, and a row `calculate` refuses comes
-    back NaN with category '' (never an exception). Returns counts of the outcomes seen."""
-    n = len(next(iter(columns.values())))
-    result = calculate_many(model, columns)
-    seen: dict[str, int] = {}
-    for i in range(n):
-        try:
-            one = calculate(model, _row(columns, i))
-        except InvalidInput:
-            assert math.isnan(result.value[i]) and result.category[i] == "", i
-            seen["refused"] = seen.get("refused", 0) + 1
-            continue
-        assert not result.refused[i], i
-        assert result.value[i] == pytest.approx(one.value, rel=1e-9), i
-        assert result.category[i] == one.category, i
-        seen[str(one.category)] = seen.get(str(one.category), 0) + 1
-    return seen
-
-
 RNG_SEED = 20240605
 
 
 def test_bp_class_scalar_and_vector_agree() -> None:
-    rng = np.random.default_rng(RNG_SEED)
-    n = 3000
-    sbp = rng.integers(90, 200, n).astype(float)
-    dbp = rng.integers(50, 125, n).astype(float)
+    pop = Population(RNG_SEED, 3000)
+    sbp = pop.integers(90, 199).astype(float)
+    dbp = pop.integers(50, 124).astype(float)
     edges = [(119, 79), (120, 80), (139, 89), (140, 90), (159, 99), (160, 100), (179, 109)]
     edges += [(180, 110), (125, 85), (118, 82), (140, 89), (100, 100), (95, 120), (20, 10)]
     for j, (s, d) in enumerate(edges):
         sbp[j], dbp[j] = s, d
-    treated = rng.random(n) < 0.3
-    seen = assert_paths_agree("bp_class", {"sbp_mmhg": sbp, "dbp_mmhg": dbp, "bp_treated": treated})
+    treated = pop.flags(0.3)
+    columns = {"sbp_mmhg": sbp, "dbp_mmhg": dbp, "bp_treated": treated}
+    seen = outcomes(assert_paths_agree("bp_class", columns))
     assert {"normal", "high_normal", "treated_controlled", "refused"} <= set(seen)
     assert {"grade_1", "grade_2", "grade_3"} <= set(seen)
     result = calculate_many("bp_class", {"sbp_mmhg": sbp, "dbp_mmhg": dbp})
@@ -548,12 +510,11 @@ def test_bp_class_scalar_and_vector_agree() -> None:
 
 
 def test_lipid_class_scalar_and_vector_agree() -> None:
-    rng = np.random.default_rng(RNG_SEED + 1)
-    n = 3000
-    tc = np.round(rng.uniform(2.5, 8.5, n), 2)
-    hdl = np.round(rng.uniform(0.6, 2.6, n), 2)
-    ldl = np.round(rng.uniform(1.0, 6.0, n), 2)
-    tg = np.round(rng.uniform(0.4, 4.0, n), 2)
+    pop = Population(RNG_SEED + 1, 3000)
+    tc = pop.uniform(2.5, 8.5, decimals=2)
+    hdl = pop.uniform(0.6, 2.6, decimals=2)
+    ldl = pop.uniform(1.0, 6.0, decimals=2)
+    tg = pop.uniform(0.4, 4.0, decimals=2)
     for j, (a, b, c, d) in enumerate(
         [
             (5.2, 1.0, 2.6, 1.7),
@@ -569,12 +530,11 @@ def test_lipid_class_scalar_and_vector_agree() -> None:
         "ldl_c_mmol_l": ldl,
         "triglycerides_mmol_l": tg,
     }
-    seen = assert_paths_agree("lipid_class", columns)
+    seen = outcomes(assert_paths_agree("lipid_class", columns))
     assert {"desirable", "borderline", "raised", "refused"} <= set(seen)  # LDL ≥ TC refused
     # columns left out: each row classed on what it has
-    seen = assert_paths_agree(
-        "lipid_class", {"ldl_c_mmol_l": ldl, "triglycerides_mg_dl": tg * 88.57}
-    )
+    columns = {"ldl_c_mmol_l": ldl, "triglycerides_mg_dl": tg * 88.57}
+    seen = outcomes(assert_paths_agree("lipid_class", columns))
     assert "refused" not in seen
     # no lipid column at all: every row comes back refused, not an exception
     nothing = calculate_many("lipid_class", {"age_years": np.full(5, 50)})
@@ -582,46 +542,44 @@ def test_lipid_class_scalar_and_vector_agree() -> None:
 
 
 def test_metabolic_syndrome_scalar_and_vector_agree() -> None:
-    rng = np.random.default_rng(RNG_SEED + 2)
-    n = 3000
+    pop = Population(RNG_SEED + 2, 3000)
     columns: dict[str, np.ndarray] = {
-        "waist_cm": np.round(rng.uniform(65, 110, n), 1),
-        "sex": rng.choice(np.array(["M", "F"]), n),
-        "fasting_glucose_mmol_l": np.round(rng.uniform(4.0, 8.0, n), 1),
-        "ogtt_2h_glucose_mmol_l": np.round(rng.uniform(4.0, 12.0, n), 1),
-        "diabetes": rng.random(n) < 0.1,
-        "sbp_mmhg": rng.integers(95, 170, n).astype(float),
-        "dbp_mmhg": rng.integers(55, 110, n).astype(float),
-        "bp_treated": rng.random(n) < 0.2,
-        "triglycerides_mmol_l": np.round(rng.uniform(0.5, 3.5, n), 2),
-        "hdl_c_mmol_l": np.round(rng.uniform(0.7, 2.0, n), 2),
+        "waist_cm": pop.uniform(65, 110, decimals=1),
+        "sex": pop.sex(),
+        "fasting_glucose_mmol_l": pop.uniform(4.0, 8.0, decimals=1),
+        "ogtt_2h_glucose_mmol_l": pop.uniform(4.0, 12.0, decimals=1),
+        "diabetes": pop.flags(0.1),
+        "sbp_mmhg": pop.integers(95, 169).astype(float),
+        "dbp_mmhg": pop.integers(55, 109).astype(float),
+        "bp_treated": pop.flags(0.2),
+        "triglycerides_mmol_l": pop.uniform(0.5, 3.5, decimals=2),
+        "hdl_c_mmol_l": pop.uniform(0.7, 2.0, decimals=2),
     }
     columns["waist_cm"][:4] = [89.9, 90, 84.9, 85]
     columns["sex"][:4] = ["M", "M", "F", "F"]
     columns["hdl_c_mmol_l"][:2] = [1.03, 1.04]
     columns["sbp_mmhg"][4], columns["dbp_mmhg"][4] = 100, 100
-    seen = assert_paths_agree("metabolic_syndrome_cds", columns)
+    seen = outcomes(assert_paths_agree("metabolic_syndrome_cds", columns))
     assert {"metabolic_syndrome", "not_met", "refused"} <= set(seen)
     partial = {k: columns[k] for k in ("waist_cm", "sex", "fasting_glucose_mmol_l", "sbp_mmhg")}
     partial["dbp_mmhg"] = columns["dbp_mmhg"]
-    seen = assert_paths_agree("metabolic_syndrome_cds", partial)
+    seen = outcomes(assert_paths_agree("metabolic_syndrome_cds", partial))
     assert {"indeterminate", "not_met"} <= set(seen)
 
 
 def test_hyperuricaemia_scalar_and_vector_agree() -> None:
-    rng = np.random.default_rng(RNG_SEED + 3)
-    n = 3000
-    urate = np.round(rng.uniform(150, 650, n), 1)
+    pop = Population(RNG_SEED + 3, 3000)
+    urate = pop.uniform(150, 650, decimals=1)
     urate[:6] = [420, 420.1, 360, 360.1, 10, 419.9]  # 10 µmol/L is impossible: refused
     columns = {
         "uric_acid_umol_l": urate,
-        "sex": rng.choice(np.array(["M", "F"]), n),
-        "definition": rng.choice(np.array(["2019", "sex_specific_legacy"]), n),
+        "sex": pop.sex(),
+        "definition": pop.choice(["2019", "sex_specific_legacy"]),
     }
-    seen = assert_paths_agree("hyperuricaemia", columns)
+    seen = outcomes(assert_paths_agree("hyperuricaemia", columns))
     assert {"normal", "hyperuricaemia", "refused"} <= set(seen)
     # the legacy rule without a sex column: those rows come back refused, the others computed
     no_sex = {"uric_acid_umol_l": urate, "definition": columns["definition"]}
-    seen = assert_paths_agree("hyperuricaemia", no_sex)
+    seen = outcomes(assert_paths_agree("hyperuricaemia", no_sex))
     legacy = columns["definition"] == "sex_specific_legacy"
     assert seen["refused"] == int((legacy | (urate < 20)).sum())  # and the impossible row

@@ -4,21 +4,13 @@ form) and the glycaemic categories of the Chinese 2020 guideline."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
 import pytest
 
-from jianguan.clinical import InvalidInput, calculate, calculate_many
+from jianguan.clinical import calculate
 
-
-def refusal(model: str, inputs: dict[str, Any]) -> InvalidInput:
-    with pytest.raises(InvalidInput) as caught:
-        calculate(model, inputs)
-    assert caught.value.message_zh and caught.value.message_en
-    return caught.value
-
+from .helpers import Population, assert_paths_agree, assert_refused, refusal
 
 # --- Chinese Diabetes Risk Score ------------------------------------------------------------------
 
@@ -159,8 +151,7 @@ def test_cdrs_cutoff_25_recommends_ogtt_24_does_not() -> None:
     ],
 )
 def test_cdrs_refusals_name_the_input(changes: dict[str, Any], field: str, code: str) -> None:
-    error = refusal("cdrs", {**CDRS_ZERO, **changes})
-    assert (error.field, error.code) == (field, code)
+    assert_refused("cdrs", {**CDRS_ZERO, **changes}, field, code)
 
 
 def test_cdrs_refusal_says_where_it_applies() -> None:
@@ -178,15 +169,14 @@ def test_cdrs_explanation_carries_value_and_category() -> None:
 
 
 def test_cdrs_population_agrees_with_single_runs() -> None:
-    rng = np.random.default_rng(20130)
-    n = 3000
-    age = rng.integers(20, 75, n)
-    sex = rng.choice(["M", "F"], n)
-    waist = np.round(rng.uniform(55, 115, n), 1)
-    bmi = np.round(rng.uniform(16, 38, n), 2)
-    sbp = rng.integers(90, 190, n).astype(float)
-    family = rng.random(n) < 0.3
-    diagnosed = rng.random(n) < 0.02
+    pop = Population(20130, 3000)
+    age = pop.integers(20, 74)
+    sex = pop.sex()
+    waist = pop.uniform(55, 115, decimals=1)
+    bmi = pop.uniform(16, 38, decimals=2)
+    sbp = pop.integers(90, 189).astype(float)
+    family = pop.flags(0.3)
+    diagnosed = pop.flags(0.02)
     # boundary values on purpose
     waist[:12] = [70, 75, 80, 85, 90, 95, 69.9, 74.9, 79.9, 84.9, 89.9, 94.9]
     bmi[12:18] = [22, 24, 30, 21.99, 23.99, 29.99]
@@ -201,17 +191,8 @@ def test_cdrs_population_agrees_with_single_runs() -> None:
         "family_history_diabetes": family,
         "diagnosed_diabetes": diagnosed,
     }
-    population = calculate_many("cdrs", columns)
+    population = assert_paths_agree("cdrs", columns)
     assert population.refused[25] and population.refused[26]
-    for i in range(n):
-        row = {k: v[i].item() for k, v in columns.items()}
-        try:
-            one = calculate("cdrs", row)
-        except InvalidInput:
-            assert math.isnan(population.value[i]) and population.category[i] == ""
-            continue
-        assert population.value[i] == pytest.approx(one.value, rel=1e-9)
-        assert population.category[i] == one.category
 
 
 # --- FINDRISC -------------------------------------------------------------------------------------
@@ -412,8 +393,7 @@ def test_findrisc_outside_the_derivation_ages_is_a_warning() -> None:
     ],
 )
 def test_findrisc_refusals_name_the_input(changes: dict[str, Any], field: str, code: str) -> None:
-    error = refusal("findrisc", {**FINDRISC_ZERO, **changes})
-    assert (error.field, error.code) == (field, code)
+    assert_refused("findrisc", {**FINDRISC_ZERO, **changes}, field, code)
 
 
 def test_findrisc_explanation_carries_value_category_and_risk() -> None:
@@ -430,37 +410,25 @@ def test_findrisc_explanation_carries_value_category_and_risk() -> None:
 
 
 def test_findrisc_population_agrees_with_single_runs() -> None:
-    rng = np.random.default_rng(2003)
-    n = 3000
+    pop = Population(2003, 3000)
     columns: dict[str, Any] = {
-        "age_years": rng.integers(25, 85, n),
-        "sex": rng.choice(["M", "F"], n),
-        "bmi_kg_m2": np.round(rng.uniform(17, 40, n), 1),
-        "waist_cm": np.round(rng.uniform(60, 120, n), 1),
-        "active_30min_daily": rng.random(n) < 0.5,
-        "vegetables_daily": rng.random(n) < 0.5,
-        "antihypertensive_ever": rng.random(n) < 0.3,
-        "high_glucose_ever": rng.random(n) < 0.2,
-        "family_diabetes": rng.choice(["none", "second_degree", "first_degree"], n),
+        "age_years": pop.integers(25, 84),
+        "sex": pop.sex(),
+        "bmi_kg_m2": pop.uniform(17, 40, decimals=1),
+        "waist_cm": pop.uniform(60, 120, decimals=1),
+        "active_30min_daily": pop.flags(0.5),
+        "vegetables_daily": pop.flags(0.5),
+        "antihypertensive_ever": pop.flags(0.3),
+        "high_glucose_ever": pop.flags(0.2),
+        "family_diabetes": pop.choice(["none", "second_degree", "first_degree"]),
     }
     columns["bmi_kg_m2"][:4] = [25.0, 30.0, 24.99, 30.01]
     columns["waist_cm"][4:10] = [94, 102, 80, 88, 102.1, 88.1]
     columns["age_years"][10:16] = [44, 45, 54, 55, 64, 65]
     columns["family_diabetes"][16] = "aunt"  # not a choice: refused
     columns["bmi_kg_m2"][17] = 200  # impossible: refused
-    population = calculate_many("findrisc", columns)
+    population = assert_paths_agree("findrisc", columns)
     assert population.refused[16] and population.refused[17]
-    for i in range(n):
-        row = {k: v[i].item() for k, v in columns.items()}
-        try:
-            one = calculate("findrisc", row)
-        except InvalidInput:
-            assert population.refused[i]
-            assert math.isnan(population.value[i]) and population.category[i] == ""
-            continue
-        assert population.value[i] == pytest.approx(one.value, rel=1e-9)
-        assert population.category[i] == one.category
-        assert population.out_of_range[i] == bool(one.warnings)
 
 
 # --- glycaemic status (中国2型糖尿病防治指南 2020) ------------------------------------------------
@@ -573,8 +541,7 @@ def test_fasting_glucose_alone_says_igt_is_not_excluded() -> None:
     ],
 )
 def test_glycaemic_refusals_name_the_input(inputs: dict[str, Any], field: str, code: str) -> None:
-    error = refusal("glycaemic_status", inputs)
-    assert (error.field, error.code) == (field, code)
+    assert_refused("glycaemic_status", inputs, field, code)
 
 
 def test_glycaemic_explanation_carries_values_and_category() -> None:
@@ -596,12 +563,11 @@ def test_glycaemic_explanation_carries_values_and_category() -> None:
 def test_glycaemic_population_agrees_with_single_runs(keys: tuple[str, ...]) -> None:
     # A population column is all-or-nothing (a NaN in a column is refused), so each combination
     # of measures is its own run.
-    rng = np.random.default_rng(2020)
-    n = 2000
+    pop = Population(2020, 2000)
     make = {
-        "fasting_glucose_mmol_l": lambda: np.round(rng.uniform(3.5, 12, n), 2),
-        "ogtt_2h_glucose_mmol_l": lambda: np.round(rng.uniform(4, 18, n), 2),
-        "hba1c_percent": lambda: np.round(rng.uniform(4.5, 9, n), 2),
+        "fasting_glucose_mmol_l": lambda: pop.uniform(3.5, 12, decimals=2),
+        "ogtt_2h_glucose_mmol_l": lambda: pop.uniform(4, 18, decimals=2),
+        "hba1c_percent": lambda: pop.uniform(4.5, 9, decimals=2),
     }
     edges = {
         "fasting_glucose_mmol_l": [6.1, 7.0, 6.09, 6.99, 60.0],
@@ -611,16 +577,6 @@ def test_glycaemic_population_agrees_with_single_runs(keys: tuple[str, ...]) -> 
     columns: dict[str, Any] = {key: make[key]() for key in keys}
     for key in keys:
         columns[key][:5] = edges[key]  # the last edge is impossible: refused
-    columns["diabetes_symptoms"] = rng.random(n) < 0.1
-    population = calculate_many("glycaemic_status", columns)
+    columns["diabetes_symptoms"] = pop.flags(0.1)
+    population = assert_paths_agree("glycaemic_status", columns)
     assert population.refused[4]
-    for i in range(n):
-        row = {k: v[i].item() for k, v in columns.items()}
-        try:
-            one = calculate("glycaemic_status", row)
-        except InvalidInput:
-            assert population.refused[i]
-            assert math.isnan(population.value[i]) and population.category[i] == ""
-            continue
-        assert population.value[i] == pytest.approx(one.value, rel=1e-9)
-        assert population.category[i] == one.category

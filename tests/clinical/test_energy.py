@@ -4,23 +4,17 @@ WHO 2020 physical-activity check."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import pytest
 
-from jianguan.clinical import InvalidInput, calculate, calculate_many
+from jianguan.clinical import calculate, calculate_many
 from jianguan.clinical.models.energy import DIET_QUANTITIES, PAL_DRIS_2013
 
+from .helpers import Population, assert_paths_agree, assert_refused, with_edges
+
 MAN = {"weight_kg": 70, "height_cm": 175, "age_years": 30, "sex": "M"}
-
-
-def refusal(model: str, inputs: dict[str, Any]) -> InvalidInput:
-    with pytest.raises(InvalidInput) as caught:
-        calculate(model, inputs)
-    assert caught.value.message_zh and caught.value.message_en
-    return caught.value
 
 
 # --- mifflin_st_jeor ------------------------------------------------------------------------------
@@ -74,8 +68,7 @@ def test_mifflin_warns_outside_the_derivation_ages_19_to_78(age: int, warned: bo
     ],
 )
 def test_mifflin_refusals_name_the_input(inputs: dict[str, Any], field: str, code: str) -> None:
-    error = refusal("mifflin_st_jeor", inputs)
-    assert (error.field, error.code) == (field, code)
+    assert_refused("mifflin_st_jeor", inputs, field, code)
 
 
 # --- energy_target --------------------------------------------------------------------------------
@@ -176,8 +169,7 @@ def test_weight_loss_is_never_above_maintenance() -> None:
     ],
 )
 def test_energy_target_refusals(inputs: dict[str, Any], field: str, code: str) -> None:
-    error = refusal("energy_target", inputs)
-    assert (error.field, error.code) == (field, code)
+    assert_refused("energy_target", inputs, field, code)
 
 
 # --- dietary_guideline_2022 -----------------------------------------------------------------------
@@ -244,8 +236,7 @@ def test_dietary_guideline_water_differs_by_sex_and_bmi_by_age() -> None:
     ],
 )
 def test_dietary_guideline_refusals(inputs: dict[str, Any], field: str, code: str) -> None:
-    error = refusal("dietary_guideline_2022", inputs)
-    assert (error.field, error.code) == (field, code)
+    assert_refused("dietary_guideline_2022", inputs, field, code)
 
 
 # --- who_activity_2020 ----------------------------------------------------------------------------
@@ -350,72 +341,46 @@ def test_who_refusals(inputs: dict[str, Any], field: str, code: str) -> None:
         "strength_days_per_week": 2,
         "age_years": 40,
     }
-    error = refusal("who_activity_2020", {**base, **inputs})
-    assert (error.field, error.code) == (field, code)
+    assert_refused("who_activity_2020", {**base, **inputs}, field, code)
 
 
 def test_who_missing_vigorous_is_refused_not_assumed_zero() -> None:
-    error = refusal(
-        "who_activity_2020",
-        {"moderate_min_per_week": 150, "strength_days_per_week": 2, "age_years": 40},
-    )
-    assert (error.field, error.code) == ("vigorous_min_per_week", "missing")
+    inputs = {"moderate_min_per_week": 150, "strength_days_per_week": 2, "age_years": 40}
+    assert_refused("who_activity_2020", inputs, "vigorous_min_per_week", "missing")
 
 
 # --- scalar and vectorised agree ------------------------------------------------------------------
 
 
 def _agree(model: str, columns: dict[str, np.ndarray]) -> None:
-    population = calculate_many(model, columns)
-    n = len(next(iter(columns.values())))
-    refused = 0
-    for i in range(n):
-        row = {
-            k: (v[i].item() if isinstance(v[i], np.generic) else v[i]) for k, v in columns.items()
-        }
-        try:
-            one = calculate(model, row)
-        except InvalidInput:
-            refused += 1
-            assert population.refused[i], (i, row)
-            assert math.isnan(population.value[i]) and population.category[i] == ""
-            continue
-        assert not population.refused[i], (i, row)
-        assert population.value[i] == pytest.approx(one.value, rel=1e-9, abs=1e-12), row
-        assert population.category[i] == (one.category or ""), row
-        assert bool(population.out_of_range[i]) is bool(one.warnings), row
-    assert 0 < refused < n  # the data set holds both
+    population = assert_paths_agree(model, columns)
+    assert 0 < population.refused.sum() < len(population.refused)  # the data set holds both
 
 
-def _ints(rng: np.random.Generator, low: int, high: int, n: int, edges: list[int]) -> np.ndarray:
-    values = rng.integers(low, high + 1, n).astype(float)
-    values[: len(edges)] = edges
-    return values
+def _ints(pop: Population, low: int, high: int, edges: list[float]) -> np.ndarray:
+    return with_edges(pop.integers(low, high).astype(float), edges)
 
 
 def test_mifflin_and_energy_target_scalar_and_vector_agree() -> None:
-    rng = np.random.default_rng(20240605)
-    n = 2000
-    weight = rng.uniform(35, 150, n)
-    weight[:3] = [70, -5, 400]  # impossible rows are refused
-    height = rng.uniform(140, 200, n)
-    age = _ints(rng, 10, 95, n, [30, 18, 19, 78, 79, 49, 50, 64, 65, -1])
-    sex = rng.choice(np.array(["M", "F"]), n)
+    pop = Population(20240605, 2000)
+    weight = with_edges(pop.uniform(35, 150), [70, -5, 400])  # impossible rows are refused
+    height = pop.uniform(140, 200)
+    age = _ints(pop, 10, 95, [30, 18, 19, 78, 79, 49, 50, 64, 65, -1])
+    sex = pop.sex()
     sex[5] = "X"
     columns = {"weight_kg": weight, "height_cm": height, "age_years": age, "sex": sex}
     _agree("mifflin_st_jeor", columns)
-    level = rng.choice(np.array(["low", "moderate", "high"]), n)
+    level = pop.choice(["low", "moderate", "high"])
     level[7] = "extreme"
-    target = rng.choice(np.array(["maintain", "lose_weight"]), n)
+    target = pop.choice(["maintain", "lose_weight"])
     _agree("energy_target", {**columns, "activity_level": level, "target": target})
     _agree("energy_target", {**columns, "activity_level": level})
 
 
 def test_dietary_guideline_scalar_and_vector_agree() -> None:
-    rng = np.random.default_rng(7)
-    n = 1000
-    age = _ints(rng, 10, 100, n, [17, 18, 64, 65, -2])
-    sex = rng.choice(np.array(["M", "F"]), n)
+    pop = Population(7, 1000)
+    age = _ints(pop, 10, 100, [17, 18, 64, 65, -2])
+    sex = pop.sex()
     _agree("dietary_guideline_2022", {"sex": sex, "age_years": age})
     sex[3] = "?"
     population = calculate_many("dietary_guideline_2022", {"sex": sex})
@@ -424,16 +389,15 @@ def test_dietary_guideline_scalar_and_vector_agree() -> None:
 
 
 def test_who_scalar_and_vector_agree() -> None:
-    rng = np.random.default_rng(2020)
-    n = 3000
-    moderate = rng.choice(np.array([0.0, 75, 100, 149, 150, 151, 300, 301]), n)
-    moderate[:500] = rng.uniform(0, 400, 500)
-    vigorous = rng.choice(np.array([0.0, 37.5, 74.5, 75, 150]), n)
+    pop = Population(2020, 3000)
+    moderate = pop.choice([0.0, 75, 100, 149, 150, 151, 300, 301])
+    moderate[:500] = pop.rng.uniform(0, 400, 500)
+    vigorous = pop.choice([0.0, 37.5, 74.5, 75, 150])
     vigorous[0] = -1  # impossible
-    strength = _ints(rng, 0, 7, n, [2, 1, 2, 3, 0])
+    strength = _ints(pop, 0, 7, [2, 1, 2, 3, 0])
     strength[6] = 2.5  # not an integer
-    age = _ints(rng, 15, 95, n, [40, 17, 18, 64, 65, 66])
-    balance = _ints(rng, 0, 7, n, [3, 2, 3, 0, 3])
+    age = _ints(pop, 15, 95, [40, 17, 18, 64, 65, 66])
+    balance = _ints(pop, 0, 7, [3, 2, 3, 0, 3])
     columns = {
         "moderate_min_per_week": moderate,
         "vigorous_min_per_week": vigorous,

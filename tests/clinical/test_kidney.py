@@ -4,22 +4,14 @@ that combines them."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
 import pytest
 
-from jianguan.clinical import InvalidInput, calculate, calculate_many
+from jianguan.clinical import calculate
 from jianguan.clinical.models.kidney import g_category, risk_category
-from jianguan.clinical.xp import SCALAR, VECTOR
 
-
-def refusal(model: str, inputs: dict[str, Any]) -> InvalidInput:
-    with pytest.raises(InvalidInput) as caught:
-        calculate(model, inputs)
-    assert caught.value.message_zh and caught.value.message_en
-    return caught.value
+from .helpers import Population, assert_both_paths, assert_paths_agree, assert_refused, outcomes
 
 
 def egfr(**inputs: Any) -> Any:
@@ -98,8 +90,7 @@ def test_the_2009_equation_is_not_used() -> None:
 )
 def test_kdigo_gfr_categories_are_half_open(value: float, category: str) -> None:
     # KDIGO 2012 Table 5: G1 ≥ 90, G2 60–89, G3a 45–59, G3b 30–44, G4 15–29, G5 < 15.
-    assert g_category(value, SCALAR) == category
-    assert str(g_category(np.array([value]), VECTOR)[0]) == category
+    assert_both_paths(g_category, value, expected=category)
 
 
 def test_high_creatinine_reaches_g5() -> None:
@@ -133,8 +124,7 @@ def test_high_creatinine_reaches_g5() -> None:
     ],
 )
 def test_ckd_epi_refusals_name_the_input(inputs: dict[str, Any], field: str, code: str) -> None:
-    error = refusal("ckd_epi_2021", inputs)
-    assert (error.field, error.code) == (field, code)
+    assert_refused("ckd_epi_2021", inputs, field, code)
 
 
 def test_ckd_epi_explanation_carries_value_and_category() -> None:
@@ -145,30 +135,23 @@ def test_ckd_epi_explanation_carries_value_and_category() -> None:
     assert low.category in ("g3b", "g4") and "3 个月" in low.explanation_zh
 
 
-def test_ckd_epi_population_agrees_with_single_runs() -> None:
-    rng = np.random.default_rng(2021)
-    n = 3000
-    columns: dict[str, Any] = {
-        "creatinine_umol_l": np.round(rng.lognormal(np.log(85), 0.5, n), 1),
-        "age_years": rng.integers(18, 95, n),
-        "sex": rng.choice(["M", "F"], n),
+def adults(pop: Population, creatinine_median: float, sigma: float) -> dict[str, Any]:
+    """Creatinine (log-normal around the median), age 18–94 and sex: the CKD-EPI inputs."""
+    return {
+        "creatinine_umol_l": pop.lognormal(creatinine_median, sigma, decimals=1),
+        "age_years": pop.integers(18, 94),
+        "sex": pop.sex(),
     }
+
+
+def test_ckd_epi_population_agrees_with_single_runs() -> None:
+    columns = adults(Population(2021, 3000), 85, 0.5)
     # Scr exactly at κ (0.7 and 0.9 mg/dL), and refused rows: a child, an impossible value.
     columns["creatinine_umol_l"][:4] = [0.7 * 88.4, 0.9 * 88.4, 61.88, 79.56]
     columns["age_years"][4] = 12
     columns["creatinine_umol_l"][5] = 1.1
-    population = calculate_many("ckd_epi_2021", columns)
+    population = assert_paths_agree("ckd_epi_2021", columns)
     assert population.refused[4] and population.refused[5]
-    for i in range(n):
-        row = {k: v[i].item() for k, v in columns.items()}
-        try:
-            one = calculate("ckd_epi_2021", row)
-        except InvalidInput:
-            assert population.refused[i]
-            assert math.isnan(population.value[i]) and population.category[i] == ""
-            continue
-        assert population.value[i] == pytest.approx(one.value, rel=1e-9)
-        assert population.category[i] == one.category
 
 
 # --- Albuminuria ----------------------------------------------------------------------------------
@@ -211,8 +194,7 @@ def test_mg_per_mmol_is_reported_in_mg_per_g_with_the_exact_factor() -> None:
     ],
 )
 def test_albuminuria_refusals_name_the_input(inputs: dict[str, Any], field: str, code: str) -> None:
-    error = refusal("kdigo_albuminuria", inputs)
-    assert (error.field, error.code) == (field, code)
+    assert_refused("kdigo_albuminuria", inputs, field, code)
 
 
 def test_albuminuria_explanation_carries_value_and_category() -> None:
@@ -224,23 +206,12 @@ def test_albuminuria_explanation_carries_value_and_category() -> None:
 
 @pytest.mark.parametrize(("key", "high"), [("acr_mg_g", 5000.0), ("acr_mg_mmol", 600.0)])
 def test_albuminuria_population_agrees_with_single_runs(key: str, high: float) -> None:
-    rng = np.random.default_rng(2012)
-    n = 2000
-    values = np.round(rng.uniform(0, high, n), 2)
+    values = Population(2012, 2000).uniform(0, high, decimals=2)
     edges = [30, 300, 29.99, 300.01] if key == "acr_mg_g" else [3, 30, 2.99, 30.01]
     values[:4] = edges
     values[4] = -1  # impossible: refused
-    population = calculate_many("kdigo_albuminuria", {key: values})
+    population = assert_paths_agree("kdigo_albuminuria", {key: values})
     assert population.refused[4]
-    for i in range(n):
-        try:
-            one = calculate("kdigo_albuminuria", {key: values[i].item()})
-        except InvalidInput:
-            assert population.refused[i] and math.isnan(population.value[i])
-            assert population.category[i] == ""
-            continue
-        assert population.value[i] == pytest.approx(one.value, rel=1e-9)
-        assert population.category[i] == one.category
 
 
 # --- CKD risk: GFR × albuminuria ------------------------------------------------------------------
@@ -265,8 +236,7 @@ HEAT_MAP = {
     ],
 )
 def test_every_cell_of_the_kdigo_heat_map(g: str, a: str, risk: str) -> None:
-    assert risk_category(g, a, SCALAR) == risk
-    assert str(risk_category(np.array([g]), np.array([a]), VECTOR)[0]) == risk
+    assert_both_paths(risk_category, g, a, expected=risk)
 
 
 def test_ckd_stage_combines_egfr_and_acr() -> None:
@@ -314,33 +284,16 @@ def test_ckd_stage_g1_a1_is_low_and_says_it_is_not_ckd_by_itself() -> None:
     ],
 )
 def test_ckd_stage_refusals_name_the_input(inputs: dict[str, Any], field: str, code: str) -> None:
-    error = refusal("ckd_stage", inputs)
-    assert (error.field, error.code) == (field, code)
+    assert_refused("ckd_stage", inputs, field, code)
 
 
 def test_ckd_stage_population_agrees_with_single_runs() -> None:
-    rng = np.random.default_rng(9)
-    n = 3000
-    columns: dict[str, Any] = {
-        "creatinine_umol_l": np.round(rng.lognormal(np.log(100), 0.7, n), 1),
-        "age_years": rng.integers(18, 95, n),
-        "sex": rng.choice(["M", "F"], n),
-        "acr_mg_mmol": np.round(rng.lognormal(np.log(5), 1.5, n), 2),
-    }
+    pop = Population(9, 3000)
+    columns = adults(pop, 100, 0.7)
+    columns["acr_mg_mmol"] = pop.lognormal(5, 1.5, decimals=2)
     columns["acr_mg_mmol"][:3] = [3, 30, 30.01]
     columns["age_years"][3] = 10  # refused
-    population = calculate_many("ckd_stage", columns)
+    population = assert_paths_agree("ckd_stage", columns)
     assert population.refused[3]
-    seen = set()
-    for i in range(n):
-        row = {k: v[i].item() for k, v in columns.items()}
-        try:
-            one = calculate("ckd_stage", row)
-        except InvalidInput:
-            assert population.refused[i]
-            assert math.isnan(population.value[i]) and population.category[i] == ""
-            continue
-        assert population.value[i] == pytest.approx(one.value, rel=1e-9)
-        assert population.category[i] == one.category
-        seen.add(one.category)
+    seen = set(outcomes(population)) - {"refused"}
     assert seen == {"low", "moderately_increased", "high", "very_high"}

@@ -5,13 +5,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import pytest
 
-from jianguan.clinical import InvalidInput, calculate, calculate_many
+from jianguan.clinical import calculate
 from jianguan.clinical.models.questionnaires import (
     BIASED_TYPES,
     TCM_INPUTS,
@@ -19,12 +18,7 @@ from jianguan.clinical.models.questionnaires import (
     judge,
 )
 
-
-def refusal(model: str, inputs: dict[str, Any]) -> InvalidInput:
-    with pytest.raises(InvalidInput) as caught:
-        calculate(model, inputs)
-    assert caught.value.message_zh and caught.value.message_en
-    return caught.value
+from .helpers import Population, assert_paths_agree, assert_refused, refusal
 
 
 def items(n: int, total: int, high: int = 3, **fixed: int) -> dict[str, Any]:
@@ -40,25 +34,6 @@ def items(n: int, total: int, high: int = 3, **fixed: int) -> dict[str, Any]:
         left -= answers[key]
     assert left == 0
     return answers
-
-
-def agree_row_by_row(model: str, columns: dict[str, np.ndarray], n: int) -> Any:
-    """calculate_many equals calculate on every row; refused rows are NaN and ''."""
-    result = calculate_many(model, columns)
-    for i in range(n):
-        row = {
-            k: (v[i].item() if isinstance(v[i], np.generic) else v[i]) for k, v in columns.items()
-        }
-        try:
-            one = calculate(model, row)
-        except InvalidInput:
-            assert result.refused[i], (i, row)
-            assert math.isnan(result.value[i]) and result.category[i] == ""
-            continue
-        assert not result.refused[i], (i, row)
-        assert result.value[i] == pytest.approx(one.value, rel=1e-9, abs=1e-12)
-        assert result.category[i] == one.category, (i, row)
-    return result
 
 
 # --- PHQ-9 (Kroenke 2001) -------------------------------------------------------------------------
@@ -119,8 +94,7 @@ def test_phq9_explanation_names_value_and_category() -> None:
 def test_phq9_refuses_an_answer_outside_its_item_naming_it(
     change: dict[str, Any], field: str, code: str
 ) -> None:
-    error = refusal("phq9", {**items(9, 5), **change})
-    assert (error.field, error.code) == (field, code)
+    assert_refused("phq9", {**items(9, 5), **change}, field, code)
 
 
 def test_phq9_refusal_message_names_the_item_and_its_range() -> None:
@@ -155,8 +129,7 @@ def test_gad7_bands_of_spitzer_2006(total: int, category: str) -> None:
 
 
 def test_gad7_refuses_phq9_sized_input() -> None:
-    error = refusal("gad7", items(9, 3))
-    assert (error.field, error.code) == ("item_8", "unknown_input")
+    assert_refused("gad7", items(9, 3), "item_8", "unknown_input")
     assert refusal("gad7", {**items(7, 3), "item_7": 3.5}).code == "not_an_integer"
 
 
@@ -354,8 +327,7 @@ def test_psqi_cutoffs_buysse_and_chinese(
     ],
 )
 def test_psqi_refusals_name_the_input(change: dict[str, Any], field: str, code: str) -> None:
-    error = refusal("psqi", {**GOOD_NIGHT, **change})
-    assert (error.field, error.code) == (field, code)
+    assert_refused("psqi", {**GOOD_NIGHT, **change}, field, code)
 
 
 # --- AUDIT-C (Bush 1998; Bradley 2003) ------------------------------------------------------------
@@ -402,8 +374,8 @@ def test_audit_c_points_from_frequency_alone_read_as_low_risk() -> None:
     ],
 )
 def test_audit_c_refusals(change: dict[str, Any], field: str, code: str) -> None:
-    error = refusal("audit_c", {"item_1": 1, "item_2": 1, "item_3": 1, "sex": "F", **change})
-    assert (error.field, error.code) == (field, code)
+    inputs = {"item_1": 1, "item_2": 1, "item_3": 1, "sex": "F", **change}
+    assert_refused("audit_c", inputs, field, code)
 
 
 # --- TCM constitution (ZYYXH/T157-2009) -----------------------------------------------------------
@@ -609,8 +581,7 @@ def test_tcm_refusals(change: dict[str, Any], drop: str | None, field: str, code
     answers: dict[str, Any] = {**tcm_answers(), **change}
     if drop:
         del answers[drop]
-    error = refusal("tcm_constitution", answers)
-    assert (error.field, error.code) == (field, code)
+    assert_refused("tcm_constitution", answers, field, code)
 
 
 # --- scalar and vectorised agree ------------------------------------------------------------------
@@ -618,68 +589,68 @@ def test_tcm_refusals(change: dict[str, Any], drop: str | None, field: str, code
 N = 3000
 
 
-def skewed_answers(rng: np.random.Generator, n: int, keys: list[str], low: int, high: int) -> dict:
-    """Answers whose level varies by row, so every band is reached."""
-    level = rng.uniform(0, 1, n)
-    return {k: (low + rng.binomial(high - low, level)).astype(float) for k in keys}
+def skewed_answers(
+    pop: Population, keys: list[str], low: int, high: int, top: float = 1
+) -> dict[str, np.ndarray]:
+    """Answers whose level (0 to `top`) varies by row, so every band is reached."""
+    level = pop.uniform(0, top)
+    return {k: (low + pop.rng.binomial(high - low, level)).astype(float) for k in keys}
 
 
 @pytest.mark.parametrize(("model", "n_items"), [("phq9", 9), ("gad7", 7)])
 def test_phq9_and_gad7_scalar_and_vectorised_agree(model: str, n_items: int) -> None:
-    rng = np.random.default_rng(20240605)
-    columns = skewed_answers(rng, N, [f"item_{i}" for i in range(1, n_items + 1)], 0, 3)
+    pop = Population(20240605, N)
+    columns = skewed_answers(pop, [f"item_{i}" for i in range(1, n_items + 1)], 0, 3)
     columns["item_1"][::211] = 4  # impossible
     columns["item_2"][::307] = 1.5  # not an integer
-    result = agree_row_by_row(model, columns, N)
+    result = assert_paths_agree(model, columns)
     assert result.refused.sum() > 0
     assert set(result.category[~result.refused]) >= {"minimal", "mild", "moderate", "severe"}
 
 
 def test_psqi_scalar_and_vectorised_agree() -> None:
-    rng = np.random.default_rng(11)
+    pop = Population(11, N)
     frequencies = [f"q5{c}" for c in "abcdefghij"] + [
         "q6_quality",
         "q7_medication",
         "q8_sleepy",
         "q9_enthusiasm",
     ]
-    columns = skewed_answers(rng, N, frequencies, 0, 3)
-    columns["q1_bedtime_hour"] = np.round(rng.uniform(0, 24, N) * 4) / 4
-    columns["q3_rise_hour"] = np.round(rng.uniform(0, 24, N) * 4) / 4
-    columns["q4_sleep_hours"] = np.round(rng.uniform(2, 10, N) * 2) / 2
-    columns["q2_latency_min"] = rng.choice([5, 15, 16, 30, 31, 45, 60, 61, 90], N).astype(float)
+    columns = skewed_answers(pop, frequencies, 0, 3)
+    columns["q1_bedtime_hour"] = np.round(pop.uniform(0, 24) * 4) / 4
+    columns["q3_rise_hour"] = np.round(pop.uniform(0, 24) * 4) / 4
+    columns["q4_sleep_hours"] = np.round(pop.uniform(2, 10) * 2) / 2
+    columns["q2_latency_min"] = pop.choice([5, 15, 16, 30, 31, 45, 60, 61, 90]).astype(float)
     # boundary rows: equal clock times, 24:00, exact efficiency thresholds
     columns["q1_bedtime_hour"][:4] = [23.0, 23.0, 23.0, 0.0]
     columns["q3_rise_hour"][:4] = [7.0, 7.0, 23.0, 24.0]
     columns["q4_sleep_hours"][:4] = [6.8, 5.2, 8.0, 7.0]
     columns["q1_bedtime_hour"][::401] = 25  # impossible
     columns["q2_latency_min"][::503] = -1  # impossible
-    result = agree_row_by_row("psqi", columns, N)
+    result = assert_paths_agree("psqi", columns)
     assert result.refused.sum() > 0
     assert set(result.category[~result.refused]) == {"good_sleeper", "poor_sleeper"}
 
 
 def test_audit_c_scalar_and_vectorised_agree() -> None:
-    rng = np.random.default_rng(3)
-    columns: dict[str, np.ndarray] = skewed_answers(rng, N, ["item_1", "item_2", "item_3"], 0, 4)
-    columns["sex"] = rng.choice(np.array(["M", "F"]), N)
+    pop = Population(3, N)
+    columns = skewed_answers(pop, ["item_1", "item_2", "item_3"], 0, 4)
+    columns["sex"] = pop.sex()
     columns["sex"][::97] = "X"  # refused
     columns["item_3"][::389] = 5  # impossible
-    result = agree_row_by_row("audit_c", columns, N)
+    result = assert_paths_agree("audit_c", columns)
     assert result.refused.sum() > 0
     assert set(result.category[~result.refused]) == {"positive", "negative"}
 
 
 def test_tcm_scalar_and_vectorised_agree() -> None:
-    rng = np.random.default_rng(2009)
-    n = 2000
-    level = rng.uniform(0, 0.45, n)
-    columns = {spec.key: (1 + rng.binomial(4, level)).astype(float) for spec in TCM_INPUTS}
-    healthy = rng.uniform(0, 1, n) < 0.6
+    pop = Population(2009, 2000)
+    columns = skewed_answers(pop, [spec.key for spec in TCM_INPUTS], 1, 5, top=0.45)
+    healthy = pop.uniform(0, 1) < 0.6
     for key in ("pinghe_1", "pinghe_6"):
         columns[key] = np.where(healthy, 5.0, columns[key])
     columns["tanshi_1"][::173] = 0  # impossible
     columns["qiyu_3"][::251] = 3.5  # not an integer
-    result = agree_row_by_row("tcm_constitution", columns, n)
+    result = assert_paths_agree("tcm_constitution", columns)
     assert result.refused.sum() > 0
     assert set(result.category[~result.refused]) == {"pinghe", "basically_pinghe", "biased"}

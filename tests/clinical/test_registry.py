@@ -15,12 +15,7 @@ from jianguan.clinical.inputs import TOTAL_CHOLESTEROL
 from jianguan.clinical.registry import WARN, Input, Model, Outcome, read_inputs
 from jianguan.clinical.xp import SCALAR, VECTOR
 
-
-def refusal(model: str, inputs: dict[str, object]) -> InvalidInput:
-    with pytest.raises(InvalidInput) as caught:
-        calculate(model, inputs)
-    assert caught.value.message_zh and caught.value.message_en
-    return caught.value
+from .helpers import refusal
 
 
 def test_an_unknown_model_is_named() -> None:

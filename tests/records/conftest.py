@@ -130,3 +130,20 @@ def full_record(actor: Actor, customer: Customer, tag: str) -> None:
         actor,
         Observation(**own, local_code="US-ABD", value_text=f"{tag}肝内低回声结节", effective=WHEN),
     )
+    # rows other apps add to the record (records.models.register_personal_model)
+    from jianguan.care.models import AdviceItem, AdvicePlan
+
+    plan = add(actor, AdvicePlan(**own))
+    add(
+        actor,
+        AdviceItem(
+            **own,
+            plan=plan,
+            rule_id="diet.general.limits",
+            domain="diet",
+            priority=3,
+            text=f"{tag}清淡饮食",
+            because="一般健康建议",
+            source="中国居民膳食指南（2022）",
+        ),
+    )

@@ -96,6 +96,9 @@ def test_the_tab_shows_the_panel(staff_client: StaffClient, customer: Customer) 
     assert 'id="risk-china_par"' in html and "高危" in html
     assert "如果达到目标" in html and "戒烟" in html
     assert "缺少" in html and "血肌酐" in html
+    # advice by rule, each with what triggered it and its guideline
+    assert 'id="risk-advice"' in html and "严格限盐" in html
+    assert "因为" in html and "中国高血压防治指南" in html
 
 
 def test_without_the_region_china_par_asks_for_it(

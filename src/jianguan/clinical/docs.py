@@ -83,6 +83,30 @@ def _model(model: Model) -> list[str]:
     return lines
 
 
+def _advice() -> list[str]:
+    from .advice import RULES_FILE, rules
+
+    lines = [
+        "## Advice rules",
+        "",
+        f"`clinical/{RULES_FILE.parent.name}/{RULES_FILE.name}` turns findings into advice "
+        "(饮食 / 运动 / 心理); a clinician may edit it, and a rule that names an unknown model, "
+        "category or value fails when it is loaded, naming the rule. Priority 1 is urgent.",
+        "",
+        "| rule | domain | priority | when | source |",
+        "|---|---|---|---|---|",
+    ]
+    for rule in rules():
+        if rule.always:
+            when = "always"
+        elif rule.detail:
+            when = f"`{rule.model}` detail `{rule.detail}`"
+        else:
+            when = f"`{rule.model}` in " + ", ".join(f"`{c}`" for c in rule.categories)
+        lines.append(f"| `{rule.id}` | {rule.domain} | {rule.priority} | {when} | {rule.source} |")
+    return [*lines, ""]
+
+
 def document() -> str:
     lines = [HEAD, "## Models", ""]
     index = [
@@ -91,6 +115,7 @@ def document() -> str:
     lines += [*index, ""]
     for model in models():
         lines += _model(model)
+    lines += _advice()
     return "\n".join(lines).rstrip() + "\n"
 
 

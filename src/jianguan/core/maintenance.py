@@ -11,6 +11,7 @@ SCHEDULES = [
     ("core: send e-mail outbox", "jianguan.core.notify.send_outbox", 1),
     ("core: SQLite WAL checkpoint", "jianguan.core.maintenance.checkpoint_sqlite", 1),
     ("records: close expired member cards", "jianguan.records.jobs.close_expired_cards", 60),
+    ("risk: population counts", "jianguan.risk.jobs.population_counts", 1440),
 ]
 
 

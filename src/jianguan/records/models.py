@@ -471,6 +471,20 @@ PERSONAL_MODELS: list[type[models.Model]] = [
 CLINICAL_TYPES = [m.__name__ for m in PERSONAL_MODELS if issubclass(m, ClinicalRow)]
 
 
+def register_personal_model(model: type[models.Model]) -> None:
+    """Another app's rows of a customer's record (care plans, questionnaire responses …): they
+    join the record's models so that a merge moves them, an erasure covers them and a clinical
+    row stays out of the front desk's record history. Called from that app's AppConfig.ready()
+    (records imports nothing of it); parents must be registered before their children."""
+    if model in PERSONAL_MODELS:
+        return
+    if not issubclass(model, CustomerOwned):
+        raise TypeError(f"{model.__name__} is not a row of a customer's record")
+    PERSONAL_MODELS.insert(PERSONAL_MODELS.index(RecordChange), model)
+    if issubclass(model, ClinicalRow):
+        CLINICAL_TYPES.append(model.__name__)
+
+
 def model_for(resource_type: str) -> type[models.Model]:
     for model in PERSONAL_MODELS:
         if model.__name__ == resource_type:

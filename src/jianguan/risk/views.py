@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
+from jianguan.clinical import advice
 from jianguan.core.actors import Actor
 from jianguan.records.models import Customer
 
@@ -75,7 +76,9 @@ def risk_tab(request: HttpRequest, actor: Actor, customer: Customer) -> dict[str
     if institution.region_urban is not None:
         inputs["urban"] = institution.region_urban
     items = assessment.panel(inputs)
+    findings = {i.model_id: i.result for i in items if i.result is not None}
     return {
+        "advice": advice.advise(findings),
         "lang_en": (translation.get_language() or "").startswith("en"),
         "risk_items": items,
         "region_missing": institution.region_north is None or institution.region_urban is None,

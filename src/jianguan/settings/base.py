@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "jianguan.audit",
     "jianguan.records",
     "jianguan.risk",
+    "jianguan.care",
     "jianguan.web",
 ]
 

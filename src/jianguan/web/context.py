@@ -12,6 +12,7 @@ NAV: list[tuple[str, Any, str | None]] = [
     ("web:dashboard", _("工作台"), None),
     ("records:customer_list", _("客户"), "records.identity.view"),
     ("records:panel", _("我的客户"), "records.clinical.view"),
+    ("risk:population", _("人群风险"), "risk.population.view"),
     ("accounts:user_list", _("用户与角色"), "accounts.user.view"),
     ("audit:entry_list", _("审计日志"), "audit.ledger.view"),
     ("web:key_status", _("密钥状态"), "security.keys.view"),

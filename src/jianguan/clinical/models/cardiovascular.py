@@ -41,6 +41,7 @@ from ..inputs import (
 )
 from ..registry import BOOLEAN, CHOICE, WARN, Category, Input, Model, Outcome, register
 from ..xp import SCALAR
+from ._shared import band, flag, label_of, listed
 
 MG_DL_PER_MMOL_L = units.CHOLESTEROL_MG_DL_PER_MMOL_L
 _CHOL = 1 / MG_DL_PER_MMOL_L  # the factor inputs.py converts mg/dL with: bounds match exactly
@@ -48,10 +49,6 @@ _CHOL = 1 / MG_DL_PER_MMOL_L  # the factor inputs.py converts mg/dL with: bounds
 
 def _mg_dl(mmol_l: Any) -> Any:
     return mmol_l * MG_DL_PER_MMOL_L
-
-
-def _flag(value: Any, xp: Any) -> Any:
-    return xp.where(value, 1.0, 0.0)
 
 
 def _cox(terms: Mapping[str, Any], mean: Any, s10: Any, xp: Any) -> tuple[Any, Any]:
@@ -144,27 +141,22 @@ def _drivers(
     rows.sort(key=lambda row: -row[0])
     if not rows:
         return "没有突出的可改变危险因素。", "No modifiable factor stands out."
-    return (
-        "主要可改变的危险因素：" + "、".join(r[1] for r in rows[:3]) + "。",
-        "Main modifiable drivers: " + "; ".join(r[2] for r in rows[:3]) + ".",
-    )
+    zh, en = listed(((r[1], r[2]) for r in rows[:3]), "、", "; ")
+    return f"主要可改变的危险因素：{zh}。", f"Main modifiable drivers: {en}."
 
 
 def _also_counted(x: Mapping[str, Any]) -> tuple[str, str]:
-    zh: list[str] = []
-    en: list[str] = []
+    counted: list[tuple[str, str]] = []
     if x["diabetes"]:
-        zh.append("糖尿病")
-        en.append("diabetes")
+        counted.append(("糖尿病", "diabetes"))
     if x["bp_treated"]:
-        zh.append("正在服用降压药")
-        en.append("on blood-pressure treatment")
+        counted.append(("正在服用降压药", "on blood-pressure treatment"))
     if x.get("family_history_ascvd"):
-        zh.append("心脑血管病家族史")
-        en.append("family history of ASCVD")
-    if not zh:
+        counted.append(("心脑血管病家族史", "family history of ASCVD"))
+    if not counted:
         return "", ""
-    return "已计入的其他因素：" + "、".join(zh) + "。", " Also counted: " + ", ".join(en) + "."
+    zh, en = listed(counted)
+    return f"已计入的其他因素：{zh}。", f" Also counted: {en}."
 
 
 def shown(value: float, thresholds: tuple[float, ...]) -> str:
@@ -174,10 +166,6 @@ def shown(value: float, thresholds: tuple[float, ...]) -> str:
         if value < threshold <= round(value, 1):
             return f"{threshold - 0.1:.1f}"
     return f"{value:.1f}"
-
-
-def _label(categories: tuple[Category, ...], code: str | None) -> Category:
-    return {c.code: c for c in categories}[str(code)]
 
 
 # --- China-PAR ----------------------------------------------------------------------------------
@@ -241,7 +229,7 @@ CHINA_PAR_CATEGORIES = (
 
 def china_par_category(risk: Any, xp: Any) -> Any:
     """2019 Chinese guideline: < 5 % 低危, 5 %–< 10 % 中危, ≥ 10 % 高危."""
-    return xp.select([risk < 5.0, risk < 10.0], ["low", "intermediate"], "high")
+    return band(risk, (5.0, 10.0), ("low", "intermediate", "high"), xp)
 
 
 def china_par_terms(x: Mapping[str, Any], xp: Any) -> dict[str, Any]:
@@ -254,8 +242,8 @@ def china_par_terms(x: Mapping[str, Any], xp: Any) -> dict[str, Any]:
     treated = x["bp_treated"]
     ln_age = xp.log(x["age_years"])
     ln_sbp = xp.log(x["sbp_mmhg"])
-    smoker = _flag(x["smoker"], xp)
-    family = _flag(x["family_history_ascvd"], xp)
+    smoker = flag(x["smoker"], xp)
+    family = flag(x["family_history_ascvd"], xp)
     sbp = xp.where(treated, beta("ln_sbp_treated"), beta("ln_sbp_untreated"))
     age_sbp = xp.where(treated, beta("ln_age_x_ln_sbp_treated"), beta("ln_age_x_ln_sbp_untreated"))
     return {
@@ -265,9 +253,9 @@ def china_par_terms(x: Mapping[str, Any], xp: Any) -> dict[str, Any]:
         "ln_hdl": beta("ln_hdl") * xp.log(_mg_dl(x["hdl_c_mmol_l"])),
         "ln_waist": beta("ln_waist") * xp.log(x["waist_cm"]),
         "smoker": beta("smoker") * smoker,
-        "diabetes": beta("diabetes") * _flag(x["diabetes"], xp),
-        "north": beta("north") * _flag(x["north"], xp),
-        "urban": beta("urban") * _flag(x["urban"], xp),
+        "diabetes": beta("diabetes") * flag(x["diabetes"], xp),
+        "north": beta("north") * flag(x["north"], xp),
+        "urban": beta("urban") * flag(x["urban"], xp),
         "family_history": beta("family_history") * family,
         "ln_age_x_ln_sbp": age_sbp * ln_age * ln_sbp,
         "ln_age_x_smoker": beta("ln_age_x_smoker") * ln_age * smoker,
@@ -288,7 +276,7 @@ def _china_par(x: Mapping[str, Any], xp: Any) -> Outcome:
 def _explain_china_par(
     value: Any, category: str | None, x: Mapping[str, Any], _: Mapping[str, Any]
 ) -> tuple[str, str]:
-    label = _label(CHINA_PAR_CATEGORIES, category)
+    label = label_of(CHINA_PAR_CATEGORIES, category)
     risk = shown(value, (5.0, 10.0))
     drivers_zh, drivers_en = _drivers(x, value, lambda y: _china_par(y, SCALAR).value)
     also_zh, also_en = _also_counted(x)
@@ -425,9 +413,7 @@ PCE_CATEGORIES = (
 
 def pce_category(risk: Any, xp: Any) -> Any:
     """2018 AHA/ACC: < 5 % low, 5–< 7.5 % borderline, 7.5–< 20 % intermediate, ≥ 20 % high."""
-    return xp.select(
-        [risk < 5.0, risk < 7.5, risk < 20.0], ["low", "borderline", "intermediate"], "high"
-    )
+    return band(risk, (5.0, 7.5, 20.0), ("low", "borderline", "intermediate", "high"), xp)
 
 
 def _pce(x: Mapping[str, Any], xp: Any) -> Outcome:
@@ -449,7 +435,7 @@ def _pce(x: Mapping[str, Any], xp: Any) -> Outcome:
     ln_tc = xp.log(_mg_dl(x["total_cholesterol_mmol_l"]))
     ln_hdl = xp.log(_mg_dl(x["hdl_c_mmol_l"]))
     ln_sbp = xp.log(x["sbp_mmhg"])
-    smoker = _flag(x["smoker"], xp)
+    smoker = flag(x["smoker"], xp)
     sbp = xp.where(treated, beta("ln_sbp_treated"), beta("ln_sbp_untreated"))
     age_sbp = xp.where(treated, beta("ln_age_x_ln_sbp_treated"), beta("ln_age_x_ln_sbp_untreated"))
     terms = {
@@ -463,7 +449,7 @@ def _pce(x: Mapping[str, Any], xp: Any) -> Outcome:
         "ln_age_x_ln_sbp": age_sbp * ln_age * ln_sbp,
         "smoker": beta("smoker") * smoker,
         "ln_age_x_smoker": beta("ln_age_x_smoker") * ln_age * smoker,
-        "diabetes": beta("diabetes") * _flag(x["diabetes"], xp),
+        "diabetes": beta("diabetes") * flag(x["diabetes"], xp),
     }
     mean, s10 = beta("mean"), beta("baseline_survival")
     total, risk = _cox(terms, mean, s10, xp)
@@ -475,7 +461,7 @@ def _pce(x: Mapping[str, Any], xp: Any) -> Outcome:
 def _explain_pce(
     value: Any, category: str | None, x: Mapping[str, Any], details: Mapping[str, Any]
 ) -> tuple[str, str]:
-    label = _label(PCE_CATEGORIES, category)
+    label = label_of(PCE_CATEGORIES, category)
     risk = shown(value, (5.0, 7.5, 20.0))
     equation = str(details["equation"])
     drivers_zh, drivers_en = _drivers(x, value, lambda y: _pce(y, SCALAR).value)
@@ -581,7 +567,7 @@ FRAMINGHAM_CATEGORIES = (
 
 def framingham_category(risk: Any, xp: Any) -> Any:
     """CCS: < 10 % low, 10–< 20 % intermediate, ≥ 20 % high."""
-    return xp.select([risk < 10.0, risk < 20.0], ["low", "intermediate"], "high")
+    return band(risk, (10.0, 20.0), ("low", "intermediate", "high"), xp)
 
 
 def _framingham(x: Mapping[str, Any], xp: Any) -> Outcome:
@@ -596,8 +582,8 @@ def _framingham(x: Mapping[str, Any], xp: Any) -> Outcome:
         "ln_tc": beta("ln_tc") * xp.log(_mg_dl(x["total_cholesterol_mmol_l"])),
         "ln_hdl": beta("ln_hdl") * xp.log(_mg_dl(x["hdl_c_mmol_l"])),
         "ln_sbp": sbp * xp.log(x["sbp_mmhg"]),
-        "smoker": beta("smoker") * _flag(x["smoker"], xp),
-        "diabetes": beta("diabetes") * _flag(x["diabetes"], xp),
+        "smoker": beta("smoker") * flag(x["smoker"], xp),
+        "diabetes": beta("diabetes") * flag(x["diabetes"], xp),
     }
     mean, s10 = beta("mean"), beta("baseline_survival")
     total, risk = _cox(terms, mean, s10, xp)
@@ -608,7 +594,7 @@ def _framingham(x: Mapping[str, Any], xp: Any) -> Outcome:
 def _explain_framingham(
     value: Any, category: str | None, x: Mapping[str, Any], _: Mapping[str, Any]
 ) -> tuple[str, str]:
-    label = _label(FRAMINGHAM_CATEGORIES, category)
+    label = label_of(FRAMINGHAM_CATEGORIES, category)
     risk = shown(value, (10.0, 20.0))
     drivers_zh, drivers_en = _drivers(x, value, lambda y: _framingham(y, SCALAR).value)
     also_zh, also_en = _also_counted(x)

@@ -27,8 +27,7 @@ and category '' like a refused row (the registry's `refused` flag only knows per
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..inputs import (
@@ -50,35 +49,10 @@ from ..inputs import (
 )
 from ..registry import CHOICE, REFUSE, Category, Input, InvalidInput, Model, Outcome, register
 from ..units import URIC_ACID_UMOL_L_PER_MG_DL
-from ..xp import SCALAR
+from ._shared import band, flag, given, label_of, listed, masked, nan_if_missing, refuse_one
 
 # Every table here is for adults; children have their own (percentile) tables.
 ADULT = narrowed(AGE, valid=(18, None), outside=REFUSE, required=False, default=None)
-
-
-def _or_nan(value: Any) -> Any:
-    """An optional number not given: None for one customer, NaN in a population column."""
-    return math.nan if value is None else value
-
-
-def _given(value: Any) -> Any:
-    """True where a number was given: NaN is the only value not equal to itself."""
-    return value == value
-
-
-def _refuse_one(bad: Any, xp: Any, make: Callable[[], InvalidInput]) -> None:
-    """For one customer, raise the refusal where inputs contradict each other. Arrays are
-    masked instead (`_masked`): a population run never raises for one row."""
-    if xp is SCALAR and bad:
-        raise make()
-
-
-def _masked(bad: Any, value: Any, category: Any, xp: Any) -> tuple[Any, Any]:
-    return xp.where(bad, math.nan, value), xp.where(bad, "", category)
-
-
-def _labels(categories: tuple[Category, ...]) -> dict[str, Category]:
-    return {c.code: c for c in categories}
 
 
 # --- blood pressure -------------------------------------------------------------------------------
@@ -131,7 +105,7 @@ def bp_level(sbp: Any, dbp: Any, xp: Any) -> Any:
 def _bp(x: Mapping[str, Any], xp: Any) -> Outcome:
     sbp, dbp, treated = x["sbp_mmhg"], x["dbp_mmhg"], x["bp_treated"]
     bad = dbp >= sbp
-    _refuse_one(
+    refuse_one(
         bad,
         xp,
         lambda: InvalidInput(
@@ -146,7 +120,7 @@ def _bp(x: Mapping[str, Any], xp: Any) -> Outcome:
     controlled = treated & (level < 2)
     category = xp.where(controlled, "treated_controlled", by_numbers)
     grade = xp.maximum(level - 1, 0) * 1.0
-    value, category = _masked(bad, grade, category, xp)
+    value, category = masked(bad, grade, category, xp)
     details = {
         "level_by_numbers": by_numbers,
         "isolated_systolic": (sbp >= 140) & (dbp < 90),
@@ -182,7 +156,7 @@ def _explain_bp(
     value: Any, category: str | None, x: Mapping[str, Any], details: Mapping[str, Any]
 ) -> tuple[str, str]:
     code = str(category)
-    label = _labels(BP_CLASSES)[code]
+    label = label_of(BP_CLASSES, code)
     bp = f"{x['sbp_mmhg']:g}/{x['dbp_mmhg']:g} mmHg"
     grade = int(value)
     zh = (
@@ -199,7 +173,7 @@ def _explain_bp(
         zh += f"收缩压≥140 而舒张压<90，为单纯收缩期高血压，按收缩压分为 {grade} 级。"
         en += f" SBP ≥ 140 with DBP < 90 is isolated systolic hypertension, grade {grade} by SBP."
     if code == "treated_controlled":
-        numbers = _labels(BP_CLASSES)[details["level_by_numbers"]]
+        numbers = label_of(BP_CLASSES, details["level_by_numbers"])
         zh += f"仅看数值属于“{numbers.label_zh}”。"
         en += f" The numbers alone would read {numbers.label_en}."
     elif x["bp_treated"]:
@@ -337,17 +311,16 @@ _LIPID_INPUTS = tuple(
 
 
 def _lipid_class(value: Any, bounds: tuple[float, ...], codes: tuple[str, ...], xp: Any) -> Any:
-    cls = xp.select([value < b for b in bounds], list(codes[:-1]), codes[-1])
-    return xp.where(_given(value), cls, "not_given")
+    return xp.where(given(value), band(value, bounds, codes, xp), "not_given")
 
 
 def _lipids(x: Mapping[str, Any], xp: Any) -> Outcome:
-    tc = _or_nan(x["total_cholesterol_mmol_l"])
-    hdl = _or_nan(x["hdl_c_mmol_l"])
-    ldl = _or_nan(x["ldl_c_mmol_l"])
-    tg = _or_nan(x["triglycerides_mmol_l"])
-    none_given = xp.logical_not(_given(tc) | _given(hdl) | _given(ldl) | _given(tg))
-    _refuse_one(
+    tc = nan_if_missing(x["total_cholesterol_mmol_l"])
+    hdl = nan_if_missing(x["hdl_c_mmol_l"])
+    ldl = nan_if_missing(x["ldl_c_mmol_l"])
+    tg = nan_if_missing(x["triglycerides_mmol_l"])
+    none_given = xp.logical_not(given(tc) | given(hdl) | given(ldl) | given(tg))
+    refuse_one(
         none_given,
         xp,
         lambda: InvalidInput(
@@ -359,7 +332,7 @@ def _lipids(x: Mapping[str, Any], xp: Any) -> Outcome:
         ),
     )
     hdl_bad = hdl >= tc
-    _refuse_one(
+    refuse_one(
         hdl_bad,
         xp,
         lambda: InvalidInput(
@@ -371,7 +344,7 @@ def _lipids(x: Mapping[str, Any], xp: Any) -> Outcome:
         ),
     )
     ldl_bad = ldl >= tc
-    _refuse_one(
+    refuse_one(
         ldl_bad,
         xp,
         lambda: InvalidInput(
@@ -396,10 +369,10 @@ def _lipids(x: Mapping[str, Any], xp: Any) -> Outcome:
     for name, _key, _zh, _en, bounds, codes, _tzh, _ten in _LIPIDS:
         cls = _lipid_class(values[name], bounds, codes, xp)
         details[name] = cls
-        abnormal = abnormal + xp.where((cls == "high") | (cls == "low"), 1.0, 0.0)
+        abnormal = abnormal + flag((cls == "high") | (cls == "low"), xp)
         borderline = borderline | (cls == "borderline_high")
     category = xp.select([abnormal > 0, borderline], ["raised", "borderline"], "desirable")
-    value, category = _masked(none_given | hdl_bad | ldl_bad, abnormal, category, xp)
+    value, category = masked(none_given | hdl_bad | ldl_bad, abnormal, category, xp)
     return Outcome(value, category, details)
 
 
@@ -423,28 +396,27 @@ _LIPID_MEANING = {
 def _explain_lipids(
     value: Any, category: str | None, x: Mapping[str, Any], details: Mapping[str, Any]
 ) -> tuple[str, str]:
-    label = _labels(LIPID_CLASSES)[str(category)]
-    given = {**x, "non_hdl_c_mmol_l": details["non_hdl_c_mmol_l"]}
-    parts_zh: list[str] = []
-    parts_en: list[str] = []
+    label = label_of(LIPID_CLASSES, category)
+    measured = {**x, "non_hdl_c_mmol_l": details["non_hdl_c_mmol_l"]}
+    parts: list[tuple[str, str]] = []
     for name, key, zh, en, _b, _c, cut_zh, cut_en in _LIPIDS:
         cls = details[name]
         if cls == "not_given":
             continue
         cls_zh, cls_en = _LIPID_CLASS_LABELS[cls]
-        shown = f"{given[key]:.2f} mmol/L"
-        parts_zh.append(f"{zh} {shown} {cls_zh}（{cut_zh}）")
-        parts_en.append(f"{en} {shown} {cls_en} ({cut_en})")
+        shown = f"{measured[key]:.2f} mmol/L"
+        parts.append((f"{zh} {shown} {cls_zh}（{cut_zh}）", f"{en} {shown} {cls_en} ({cut_en})"))
+    parts_zh, parts_en = listed(parts, "；", "; ")
     count = int(value)
     zh = (
-        "；".join(parts_zh)
+        parts_zh
         + f"。按《中国血脂管理指南（2023年）》的血脂合适水平和异常切点，总体为“{label.label_zh}”，"
         f"升高或降低的项目共 {count} 项。{_LIPID_MEANING[str(category)][0]}"
         "此表用于描述化验结果（空腹、成人）；"
         "降脂目标按 ASCVD 风险分层另定。"
     )
     en = (
-        "; ".join(parts_en) + f". Overall: {label.label_en} by the Chinese lipid guideline 2023 "
+        parts_en + f". Overall: {label.label_en} by the Chinese lipid guideline 2023 "
         f"cut-offs; {count} lipid value(s) high or low. {_LIPID_MEANING[str(category)][1]} "
         "The table describes a fasting adult "
         "lab result; treatment targets depend on the ASCVD risk category."
@@ -530,13 +502,13 @@ def _optional(spec: Input) -> Input:
 
 def _mets(x: Mapping[str, Any], xp: Any) -> Outcome:
     waist, male = x["waist_cm"], x["sex"] == "M"
-    fpg = _or_nan(x["fasting_glucose_mmol_l"])
-    ogtt = _or_nan(x["ogtt_2h_glucose_mmol_l"])
-    sbp, dbp = _or_nan(x["sbp_mmhg"]), _or_nan(x["dbp_mmhg"])
-    tg, hdl = _or_nan(x["triglycerides_mmol_l"]), _or_nan(x["hdl_c_mmol_l"])
+    fpg = nan_if_missing(x["fasting_glucose_mmol_l"])
+    ogtt = nan_if_missing(x["ogtt_2h_glucose_mmol_l"])
+    sbp, dbp = nan_if_missing(x["sbp_mmhg"]), nan_if_missing(x["dbp_mmhg"])
+    tg, hdl = nan_if_missing(x["triglycerides_mmol_l"]), nan_if_missing(x["hdl_c_mmol_l"])
     diabetes, treated = x["diabetes"], x["bp_treated"]
     bad = dbp >= sbp  # False unless both are given
-    _refuse_one(
+    refuse_one(
         bad,
         xp,
         lambda: InvalidInput(
@@ -548,31 +520,31 @@ def _mets(x: Mapping[str, Any], xp: Any) -> Outcome:
     )
     # (met, assessed) per component; a NaN comparison is False, so a missing value never meets
     components = {
-        "waist": (waist >= xp.where(male, 90.0, 85.0), _given(waist)),
+        "waist": (waist >= xp.where(male, 90.0, 85.0), given(waist)),
         "glucose": (
             (fpg >= 6.1) | (ogtt >= 7.8) | diabetes,
-            _given(fpg) | _given(ogtt) | diabetes,
+            given(fpg) | given(ogtt) | diabetes,
         ),
         "blood_pressure": (
             (sbp >= 130) | (dbp >= 85) | treated,
-            _given(sbp) | _given(dbp) | treated,
+            given(sbp) | given(dbp) | treated,
         ),
-        "triglycerides": (tg >= 1.7, _given(tg)),
-        "hdl_c": (hdl < 1.04, _given(hdl)),
+        "triglycerides": (tg >= 1.7, given(tg)),
+        "hdl_c": (hdl < 1.04, given(hdl)),
     }
     met = 0.0
     missing = 0.0
     details: dict[str, Any] = {}
     for name, (is_met, assessed) in components.items():
-        met = met + xp.where(is_met, 1.0, 0.0)
-        missing = missing + xp.where(assessed, 0.0, 1.0)
+        met = met + flag(is_met, xp)
+        missing = missing + flag(xp.logical_not(assessed), xp)
         details[name] = xp.select([is_met, assessed], ["met", "not_met"], "not_assessed")
     details["components_met"] = met
     details["components_not_assessed"] = missing
     category = xp.select(
         [met >= 3, met + missing < 3], ["metabolic_syndrome", "not_met"], "indeterminate"
     )
-    value, category = _masked(bad, met, category, xp)
+    value, category = masked(bad, met, category, xp)
     return Outcome(value, category, details)
 
 
@@ -597,27 +569,30 @@ _METS_MEANING = {
 def _explain_mets(
     value: Any, category: str | None, x: Mapping[str, Any], details: Mapping[str, Any]
 ) -> tuple[str, str]:
-    label = _labels(METS_CLASSES)[str(category)]
-    met_zh = [zh for name, zh, _en, _c, _ce in _COMPONENTS if details[name] == "met"]
-    met_en = [en for name, _zh, en, _c, _ce in _COMPONENTS if details[name] == "met"]
-    todo_zh = [zh for name, zh, _en, _c, _ce in _COMPONENTS if details[name] == "not_assessed"]
-    todo_en = [en for name, _zh, en, _c, _ce in _COMPONENTS if details[name] == "not_assessed"]
+    label = label_of(METS_CLASSES, category)
+    met_zh, met_en = listed(
+        (zh, en) for name, zh, en, _, _ in _COMPONENTS if details[name] == "met"
+    )
+    todo_zh, todo_en = listed(
+        (zh, en) for name, zh, en, _, _ in _COMPONENTS if details[name] == "not_assessed"
+    )
+    criteria_zh, criteria_en = listed(((c, ce) for *_, c, ce in _COMPONENTS), "；", "; ")
     count = int(value)
     zh = (
-        f"符合代谢综合征组分 {count} 项（{'、'.join(met_zh) or '无'}），"
+        f"符合代谢综合征组分 {count} 项（{met_zh or '无'}），"
         f"按中华医学会糖尿病学分会（CDS 2017/2020）标准为“{label.label_zh}”（≥3 项即诊断）。"
         + _METS_MEANING[str(category)][0]
     )
     en = (
-        f"{count} of 5 metabolic-syndrome components met ({', '.join(met_en) or 'none'}): "
+        f"{count} of 5 metabolic-syndrome components met ({met_en or 'none'}): "
         f"{label.label_en} by the Chinese Diabetes Society definition (2017, kept in 2020; "
         "3 or more components). " + _METS_MEANING[str(category)][1]
     )
     if todo_zh:
-        zh += f"未评估：{'、'.join(todo_zh)}（缺少检测值）。"
-        en += f" Not assessed for lack of a measurement: {', '.join(todo_en)}."
-    zh += "标准：" + "；".join(c for _n, _z, _e, c, _ce in _COMPONENTS) + "。"
-    en += " Criteria: " + "; ".join(ce for _n, _z, _e, _c, ce in _COMPONENTS) + "."
+        zh += f"未评估：{todo_zh}（缺少检测值）。"
+        en += f" Not assessed for lack of a measurement: {todo_en}."
+    zh += f"标准：{criteria_zh}。"
+    en += f" Criteria: {criteria_en}."
     return zh, en
 
 
@@ -697,7 +672,7 @@ def _urate(x: Mapping[str, Any], xp: Any) -> Outcome:
     legacy = x["definition"] == DEFINITION_LEGACY
     no_sex = (sex != "M") & (sex != "F")
     bad = legacy & no_sex
-    _refuse_one(
+    refuse_one(
         bad,
         xp,
         lambda: InvalidInput(
@@ -709,7 +684,7 @@ def _urate(x: Mapping[str, Any], xp: Any) -> Outcome:
     )
     threshold = xp.where(legacy & (sex == "F"), 360.0, 420.0)
     category = xp.where(urate > threshold, "hyperuricaemia", "normal")
-    value, category = _masked(bad, urate, category, xp)
+    value, category = masked(bad, urate, category, xp)
     details = {
         "threshold_umol_l": threshold,
         "uric_acid_mg_dl": urate / URIC_ACID_UMOL_L_PER_MG_DL,
@@ -730,7 +705,7 @@ _URATE_MEANING = {
 def _explain_urate(
     value: Any, category: str | None, x: Mapping[str, Any], details: Mapping[str, Any]
 ) -> tuple[str, str]:
-    label = _labels(URATE_CLASSES)[str(category)]
+    label = label_of(URATE_CLASSES, category)
     threshold = details["threshold_umol_l"]
     mg = details["uric_acid_mg_dl"]
     if x["definition"] == DEFINITION_LEGACY:

@@ -13,12 +13,11 @@ Sources:
 
 Refusals that no single input's range can express (a person already diagnosed; no glucose
 measure at all) are raised for one customer; in a population run the row comes back as NaN
-with category '' like any refused row (see `_refuse`).
+with category '' like any refused row (see `_shared.refuse_one`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,28 +44,7 @@ from ..registry import (
     Outcome,
     register,
 )
-from ..xp import SCALAR
-
-
-def _refuse(condition: Any, xp: Any, error: InvalidInput) -> None:
-    """One customer: raise `error` when `condition` holds. A population (VECTOR): nothing here;
-    the formula masks those rows to NaN and ''. This is the only `if` on an input, and it runs
-    on the scalar path alone."""
-    if xp is SCALAR and condition:
-        raise error
-
-
-def _nan_if_missing(value: Any) -> Any:
-    """An optional number not given is None for one customer and NaN in a population column;
-    make both NaN so that every comparison with it is False."""
-    return math.nan if value is None else value
-
-
-def _given(value: Any) -> Any:
-    return (
-        value == value
-    )  # NaN, the stand-in for "not measured", is the one value unequal to itself
-
+from ._shared import band, given, label_of, listed, masked, nan_if_missing, refuse_one
 
 # --- Chinese Diabetes Risk Score ------------------------------------------------------------------
 
@@ -106,22 +84,14 @@ def _cdrs_points(x: Mapping[str, Any], xp: Any) -> dict[str, Any]:
     # Women's waist bands sit 5 cm below men's: < 70 / 70–74.9 / … / ≥ 90 against < 75 / … / ≥ 95.
     w0 = xp.where(male, 75.0, 70.0)
     return {
-        "age_points": xp.select(
-            [age < 25, age < 35, age < 40, age < 45, age < 50, age < 55, age < 60, age < 65],
-            [0, 4, 8, 11, 12, 13, 15, 16],
-            18,
+        "age_points": band(
+            age, (25, 35, 40, 45, 50, 55, 60, 65), (0, 4, 8, 11, 12, 13, 15, 16, 18), xp
         ),
-        "bmi_points": xp.select([bmi < 22.0, bmi < 24.0, bmi < 30.0], [0, 1, 3], 5),
-        "waist_points": xp.select(
-            [waist < w0, waist < w0 + 5, waist < w0 + 10, waist < w0 + 15, waist < w0 + 20],
-            [0, 3, 5, 7, 8],
-            10,
+        "bmi_points": band(bmi, (22.0, 24.0, 30.0), (0, 1, 3, 5), xp),
+        "waist_points": band(
+            waist, (w0, w0 + 5, w0 + 10, w0 + 15, w0 + 20), (0, 3, 5, 7, 8, 10), xp
         ),
-        "sbp_points": xp.select(
-            [sbp < 110, sbp < 120, sbp < 130, sbp < 140, sbp < 150, sbp < 160],
-            [0, 1, 3, 6, 7, 8],
-            10,
-        ),
+        "sbp_points": band(sbp, (110, 120, 130, 140, 150, 160), (0, 1, 3, 6, 7, 8, 10), xp),
         "family_history_points": xp.where(x["family_history_diabetes"], 6, 0),
         "sex_points": xp.where(male, 2, 0),
     }
@@ -129,10 +99,10 @@ def _cdrs_points(x: Mapping[str, Any], xp: Any) -> dict[str, Any]:
 
 def _cdrs(x: Mapping[str, Any], xp: Any) -> Outcome:
     diagnosed = x["diagnosed_diabetes"]
-    _refuse(
+    refuse_one(
         diagnosed,
         xp,
-        InvalidInput(
+        lambda: InvalidInput(
             "diagnosed_diabetes",
             "outside_model",
             "中国糖尿病风险评分用于筛查尚未诊断的糖尿病，不适用于已确诊糖尿病者",
@@ -143,11 +113,8 @@ def _cdrs(x: Mapping[str, Any], xp: Any) -> Outcome:
     points = _cdrs_points(x, xp)
     score = sum(points.values())
     category = xp.where(score >= CDRS_CUTOFF, "ogtt_recommended", "low")
-    return Outcome(
-        xp.where(diagnosed, math.nan, score),
-        xp.where(diagnosed, "", category),
-        {**points, "cutoff": CDRS_CUTOFF, "maximum": 51},
-    )
+    value, category = masked(diagnosed, score, category, xp)
+    return Outcome(value, category, {**points, "cutoff": CDRS_CUTOFF, "maximum": 51})
 
 
 def _explain_cdrs(
@@ -163,7 +130,7 @@ def _explain_cdrs(
         f"SBP {d['sbp_points']}, family history {d['family_history_points']}, "
         f"sex {d['sex_points']}"
     )
-    label = {c.code: c for c in CDRS_CATEGORIES}[str(category)]
+    label = label_of(CDRS_CATEGORIES, category)
     if category == "ogtt_recommended":
         zh_tail = (
             "按《中国2型糖尿病防治指南（2020年版）》建议做 OGTT（空腹及糖负荷后 2 小时血糖）。"
@@ -269,7 +236,7 @@ def _findrisc_points(x: Mapping[str, Any], xp: Any) -> dict[str, Any]:
     w_high = xp.where(male, 102.0, 88.0)
     family = x["family_diabetes"]
     return {
-        "age_points": xp.select([age < 45, age < 55, age < 65], [0, 2, 3], 4),
+        "age_points": band(age, (45, 55, 65), (0, 2, 3, 4), xp),
         "bmi_points": xp.select([bmi < 25.0, bmi <= 30.0], [0, 1], 3),
         "waist_points": xp.select([waist < w_low, waist <= w_high], [0, 3], 4),
         "activity_points": xp.where(x["active_30min_daily"], 0, 2),
@@ -285,16 +252,18 @@ def _findrisc_points(x: Mapping[str, Any], xp: Any) -> dict[str, Any]:
 def _findrisc(x: Mapping[str, Any], xp: Any) -> Outcome:
     points = _findrisc_points(x, xp)
     score = sum(points.values())
-    bands = [score < 7, score < 12, score < 15, score < 21]
-    category = xp.select(bands, ["low", "slightly_elevated", "moderate", "high"], "very_high")
-    risk = xp.select(bands, [1, 4, 17, 33], 50)
+    bounds = (7, 12, 15, 21)
+    category = band(
+        score, bounds, ("low", "slightly_elevated", "moderate", "high", "very_high"), xp
+    )
+    risk = band(score, bounds, (1, 4, 17, 33, 50), xp)
     return Outcome(score, category, {**points, "approx_10y_risk_percent": risk})
 
 
 def _explain_findrisc(
     value: Any, category: str | None, x: Mapping[str, Any], d: Mapping[str, Any]
 ) -> tuple[str, str]:
-    label = {c.code: c for c in FINDRISC_CATEGORIES}[str(category)]
+    label = label_of(FINDRISC_CATEGORIES, category)
     risk = d["approx_10y_risk_percent"]
     return (
         f"FINDRISC（芬兰糖尿病风险评分）{value:.0f} 分（满分 26），属于“{label.label_zh}”："
@@ -377,14 +346,14 @@ HBA1C_ATTENTION = 5.7  # %, ADA "prediabetes" band: an attention flag only, not 
 
 
 def _glycaemic(x: Mapping[str, Any], xp: Any) -> Outcome:
-    fpg = _nan_if_missing(x["fasting_glucose_mmol_l"])
-    ogtt = _nan_if_missing(x["ogtt_2h_glucose_mmol_l"])
-    hba1c = _nan_if_missing(x["hba1c_percent"])
-    none_given = xp.logical_not(_given(fpg) | _given(ogtt) | _given(hba1c))
-    _refuse(
+    fpg = nan_if_missing(x["fasting_glucose_mmol_l"])
+    ogtt = nan_if_missing(x["ogtt_2h_glucose_mmol_l"])
+    hba1c = nan_if_missing(x["hba1c_percent"])
+    none_given = xp.logical_not(given(fpg) | given(ogtt) | given(hba1c))
+    refuse_one(
         none_given,
         xp,
-        InvalidInput(
+        lambda: InvalidInput(
             "fasting_glucose_mmol_l",
             "missing",
             "至少需要空腹血糖、OGTT 2 小时血糖或糖化血红蛋白中的一项",
@@ -398,21 +367,20 @@ def _glycaemic(x: Mapping[str, Any], xp: Any) -> Outcome:
     igt = (ogtt >= OGTT_IGT) & (ogtt < OGTT_DM)
     diabetes = dm_fpg | dm_ogtt | dm_hba1c
     category = xp.select(
-        [none_given, diabetes, ifg & igt, ifg, igt],
-        ["", "diabetes_range", "ifg_igt", "ifg", "igt"],
-        "normal",
+        [diabetes, ifg & igt, ifg, igt], ["diabetes_range", "ifg_igt", "ifg", "igt"], "normal"
     )
     # The value: how many of the three measures reach the diabetes cut-point (0–3).
     count = xp.where(dm_fpg, 1, 0) + xp.where(dm_ogtt, 1, 0) + xp.where(dm_hba1c, 1, 0)
+    value, category = masked(none_given, count, category, xp)
     return Outcome(
-        xp.where(none_given, math.nan, count),
+        value,
         category,
         {
             "fpg_in_diabetes_range": dm_fpg,
             "ogtt_in_diabetes_range": dm_ogtt,
             "hba1c_in_diabetes_range": dm_hba1c,
             "hba1c_attention": (hba1c >= HBA1C_ATTENTION) & (hba1c < HBA1C_DM),
-            "ogtt_done": _given(ogtt),
+            "ogtt_done": given(ogtt),
             "confirm_on_another_day": diabetes & xp.logical_not(x["diabetes_symptoms"]),
             "edition": "2020",
         },
@@ -420,24 +388,23 @@ def _glycaemic(x: Mapping[str, Any], xp: Any) -> Outcome:
 
 
 def _measured(x: Mapping[str, Any]) -> tuple[str, str]:
-    zh: list[str] = []
-    en: list[str] = []
-    if x["fasting_glucose_mmol_l"] is not None:
-        zh.append(f"空腹血糖 {x['fasting_glucose_mmol_l']:.1f} mmol/L")
-        en.append(f"fasting glucose {x['fasting_glucose_mmol_l']:.1f} mmol/L")
-    if x["ogtt_2h_glucose_mmol_l"] is not None:
-        zh.append(f"OGTT 2 小时血糖 {x['ogtt_2h_glucose_mmol_l']:.1f} mmol/L")
-        en.append(f"2-hour OGTT glucose {x['ogtt_2h_glucose_mmol_l']:.1f} mmol/L")
-    if x["hba1c_percent"] is not None:
-        zh.append(f"糖化血红蛋白 {x['hba1c_percent']:.1f}%")
-        en.append(f"HbA1c {x['hba1c_percent']:.1f} %")
-    return "，".join(zh), ", ".join(en)
+    fpg, ogtt, hba1c = x["fasting_glucose_mmol_l"], x["ogtt_2h_glucose_mmol_l"], x["hba1c_percent"]
+    measured: list[tuple[str, str]] = []
+    if fpg is not None:
+        measured.append((f"空腹血糖 {fpg:.1f} mmol/L", f"fasting glucose {fpg:.1f} mmol/L"))
+    if ogtt is not None:
+        measured.append(
+            (f"OGTT 2 小时血糖 {ogtt:.1f} mmol/L", f"2-hour OGTT glucose {ogtt:.1f} mmol/L")
+        )
+    if hba1c is not None:
+        measured.append((f"糖化血红蛋白 {hba1c:.1f}%", f"HbA1c {hba1c:.1f} %"))
+    return listed(measured, "，", ", ")
 
 
 def _explain_glycaemic(
     value: Any, category: str | None, x: Mapping[str, Any], d: Mapping[str, Any]
 ) -> tuple[str, str]:
-    label = {c.code: c for c in GLYCAEMIC_CATEGORIES}[str(category)]
+    label = label_of(GLYCAEMIC_CATEGORIES, category)
     measured_zh, measured_en = _measured(x)
     zh = [
         f"{measured_zh}：按《中国2型糖尿病防治指南（2020年版）》属于“{label.label_zh}”"

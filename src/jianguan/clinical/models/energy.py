@@ -30,14 +30,14 @@ from typing import Any
 
 from ..inputs import AGE, HEIGHT, SEX_INPUT, WEIGHT, narrowed
 from ..registry import CHOICE, INTEGER, REFUSE, WARN, Category, Input, Model, Outcome, register
+from ._shared import label_of, nan_if_missing, sex_words
 
-# --- shared helpers -------------------------------------------------------------------------------
+# --- helpers of this module -----------------------------------------------------------------------
 
 
-def _nan_if_none(value: Any) -> Any:
-    """An optional input not given is None for one customer and NaN in a population column; make
-    it NaN in both so that comparisons with it are simply False."""
-    return math.nan if value is None else value
+def _by_sex(table: Mapping[str, float], sex: Any, xp: Any) -> Any:
+    """The men's ("M") or the women's ("F") entry of a table, by each row's sex."""
+    return xp.where(sex == "M", table["M"], table["F"])
 
 
 def _none_if_nan(value: Any) -> Any:
@@ -62,24 +62,21 @@ MIFFLIN_SEX_CONSTANT_KCAL_D = {"M": 5.0, "F": -161.0}
 
 def mifflin_ree(x: Mapping[str, Any], xp: Any) -> Any:
     """REE in kcal/d = 10 × weight (kg) + 6.25 × height (cm) − 5 × age (y) + 5 (men) / − 161."""
-    constant = xp.where(
-        x["sex"] == "M", MIFFLIN_SEX_CONSTANT_KCAL_D["M"], MIFFLIN_SEX_CONSTANT_KCAL_D["F"]
-    )
+    constant = _by_sex(MIFFLIN_SEX_CONSTANT_KCAL_D, x["sex"], xp)
     return 10.0 * x["weight_kg"] + 6.25 * x["height_cm"] - 5.0 * x["age_years"] + constant
 
 
 def _mifflin(x: Mapping[str, Any], xp: Any) -> Outcome:
     value = mifflin_ree(x, xp)
-    constant = xp.where(
-        x["sex"] == "M", MIFFLIN_SEX_CONSTANT_KCAL_D["M"], MIFFLIN_SEX_CONSTANT_KCAL_D["F"]
-    )
+    constant = _by_sex(MIFFLIN_SEX_CONSTANT_KCAL_D, x["sex"], xp)
     return Outcome(value, None, {"ree_kcal_d": value, "sex_constant_kcal_d": constant})
 
 
 def _explain_mifflin(
     value: Any, _category: str | None, x: Mapping[str, Any], _details: Any
 ) -> tuple[str, str]:
-    sex_zh, sex_en, sign = ("男性", "men", "+ 5") if x["sex"] == "M" else ("女性", "women", "− 161")
+    sex_zh, sex_en = sex_words(x["sex"])
+    sign = "+ 5" if x["sex"] == "M" else "− 161"
     weight, height, age = x["weight_kg"], x["height_cm"], x["age_years"]
     return (
         f"静息能量消耗约 {_kcal(value)} kcal/d（Mifflin-St Jeor 公式，{sex_zh}："
@@ -203,9 +200,7 @@ def _energy_target(x: Mapping[str, Any], xp: Any) -> Outcome:
     ree = mifflin_ree(x, xp)
     factor = pal(x["activity_level"], xp)
     maintain = ree * factor
-    minimum = xp.where(
-        x["sex"] == "M", WEIGHT_LOSS_MINIMUM_KCAL_D["M"], WEIGHT_LOSS_MINIMUM_KCAL_D["F"]
-    )
+    minimum = _by_sex(WEIGHT_LOSS_MINIMUM_KCAL_D, x["sex"], xp)
     floor = xp.maximum(ree, minimum)
     reduced = xp.minimum(maintain, xp.maximum(maintain - WEIGHT_LOSS_DEFICIT_KCAL_D, floor))
     lose = x["target"] == "lose_weight"
@@ -231,7 +226,7 @@ def _energy_target(x: Mapping[str, Any], xp: Any) -> Outcome:
 def _explain_energy(
     value: Any, category: str | None, x: Mapping[str, Any], details: Mapping[str, Any]
 ) -> tuple[str, str]:
-    label = {c.code: c for c in ACTIVITY_CLASSES}[str(category)]
+    label = label_of(ACTIVITY_CLASSES, category)
     example_zh, example_en = _ACTIVITY_EXAMPLES[str(category)]
     ree, factor = details["ree_kcal_d"], details["pal"]
     maintain = details["maintenance_kcal_d"]
@@ -362,11 +357,11 @@ DIET_GROUPS = (
 
 
 def _dietary_guideline(x: Mapping[str, Any], xp: Any) -> Outcome:
-    older = _nan_if_none(x["age_years"]) >= 65
+    older = nan_if_missing(x["age_years"]) >= 65
     male = x["sex"] == "M"
     details: dict[str, Any] = {key: _quantity(key) for key in DIET_QUANTITIES}
     details["water_ml_d"] = {
-        "low": xp.where(male, WATER_ML_D["M"], WATER_ML_D["F"]),
+        "low": _by_sex(WATER_ML_D, x["sex"], xp),
         "high": None,
         "unit": "mL/d",
         "label_zh": "饮水（低身体活动、温和气候；天热或活动多时增加）",
@@ -392,7 +387,7 @@ def _dietary_guideline(x: Mapping[str, Any], xp: Any) -> Outcome:
 def _explain_diet(
     value: Any, category: str | None, x: Mapping[str, Any], details: Mapping[str, Any]
 ) -> tuple[str, str]:
-    group = {c.code: c for c in DIET_GROUPS}[str(category)]
+    group = label_of(DIET_GROUPS, category)
     water = details["water_ml_d"]["low"]
     bmi = details["bmi_kg_m2"]
     return (
@@ -501,7 +496,7 @@ WHO_CLASSES = (
 def _who_activity(x: Mapping[str, Any], xp: Any) -> Outcome:
     value = x["moderate_min_per_week"] + VIGOROUS_FACTOR * x["vigorous_min_per_week"]
     strength = x["strength_days_per_week"]
-    balance = _nan_if_none(x["balance_days_per_week"])
+    balance = nan_if_missing(x["balance_days_per_week"])
     older = x["age_years"] >= OLDER_ADULT_AGE
     aerobic_met = value >= AEROBIC_MIN_PER_WEEK
     strength_met = strength >= STRENGTH_DAYS_MIN
@@ -534,7 +529,7 @@ def _who_activity(x: Mapping[str, Any], xp: Any) -> Outcome:
 def _explain_who(
     value: Any, category: str | None, x: Mapping[str, Any], details: Mapping[str, Any]
 ) -> tuple[str, str]:
-    label = {c.code: c for c in WHO_CLASSES}[str(category)]
+    label = label_of(WHO_CLASSES, category)
     zh = (
         f"每周中等强度当量活动 {value:g} 分钟（中等 {x['moderate_min_per_week']:g} + "
         f"2 × 高强度 {x['vigorous_min_per_week']:g}），肌肉力量练习每周 "

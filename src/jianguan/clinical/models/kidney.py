@@ -14,32 +14,12 @@ Sources:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from ..inputs import AGE, CREATININE, SEX_INPUT, narrowed
 from ..registry import REFUSE, Category, Input, InvalidInput, Model, Outcome, register
-from ..xp import SCALAR
-
-
-def _refuse(condition: Any, xp: Any, error: InvalidInput) -> None:
-    """One customer: raise `error` when `condition` holds. A population (VECTOR): nothing here;
-    the formula masks those rows to NaN and ''. This is the only `if` on an input, and it runs
-    on the scalar path alone."""
-    if xp is SCALAR and condition:
-        raise error
-
-
-def _nan_if_missing(value: Any) -> Any:
-    return math.nan if value is None else value
-
-
-def _given(value: Any) -> Any:
-    return (
-        value == value
-    )  # NaN, the stand-in for "not measured", is the one value unequal to itself
-
+from ._shared import given, label_of, masked, nan_if_missing, refuse_one
 
 KDIGO_CITATION = (
     "KDIGO 2012 Clinical Practice Guideline for the Evaluation and Management of Chronic Kidney "
@@ -96,14 +76,10 @@ def _ckd_epi(x: Mapping[str, Any], xp: Any) -> Outcome:
     )
 
 
-def _g_label(category: str | None) -> Category:
-    return {c.code: c for c in G_CATEGORIES}[str(category)]
-
-
 def _explain_ckd_epi(
     value: Any, category: str | None, x: Mapping[str, Any], d: Mapping[str, Any]
 ) -> tuple[str, str]:
-    label = _g_label(category)
+    label = label_of(G_CATEGORIES, category)
     zh = (
         f"估算肾小球滤过率 eGFR {value:.1f} mL/min/1.73 m²（CKD-EPI 2021 公式，血肌酐 "
         f"{x['creatinine_umol_l']:.0f} µmol/L），按 KDIGO 属于“{label.label_zh}”。"
@@ -182,23 +158,23 @@ A_CATEGORIES = (
 
 def _acr(x: Mapping[str, Any], xp: Any) -> tuple[Any, Any, Any, Any]:
     """(ACR in mg/g, A category, given in mg/g, refused) from whichever unit was given."""
-    per_g = _nan_if_missing(x["acr_mg_g"])
-    per_mmol = _nan_if_missing(x["acr_mg_mmol"])
-    in_g, in_mmol = _given(per_g), _given(per_mmol)
-    _refuse(
+    per_g = nan_if_missing(x["acr_mg_g"])
+    per_mmol = nan_if_missing(x["acr_mg_mmol"])
+    in_g, in_mmol = given(per_g), given(per_mmol)
+    refuse_one(
         in_g & in_mmol,
         xp,
-        InvalidInput(
+        lambda: InvalidInput(
             "acr_mg_g",
             "given_twice",
             "acr_mg_g 和 acr_mg_mmol 只能填一个",
             "give only one of acr_mg_g, acr_mg_mmol",
         ),
     )
-    _refuse(
+    refuse_one(
         xp.logical_not(in_g | in_mmol),
         xp,
-        InvalidInput(
+        lambda: InvalidInput(
             "acr_mg_g",
             "missing",
             "缺少尿白蛋白/肌酐比值（acr_mg_g 或 acr_mg_mmol）",
@@ -217,23 +193,21 @@ def _acr(x: Mapping[str, Any], xp: Any) -> tuple[Any, Any, Any, Any]:
 
 def _albuminuria(x: Mapping[str, Any], xp: Any) -> Outcome:
     value, category, in_g, refused = _acr(x, xp)
-    return Outcome(
-        xp.where(refused, math.nan, value),
-        xp.where(refused, "", category),
-        {
-            "acr_mg_mmol": value / MG_G_PER_MG_MMOL,
-            "classified_in": xp.where(in_g, "mg/g", "mg/mmol"),
-        },
-    )
+    details = {
+        "acr_mg_mmol": value / MG_G_PER_MG_MMOL,
+        "classified_in": xp.where(in_g, "mg/g", "mg/mmol"),
+    }
+    value, category = masked(refused, value, category, xp)
+    return Outcome(value, category, details)
 
 
 def _acr_text(x: Mapping[str, Any]) -> tuple[str, str]:
     """The ACR as given, with the KDIGO limits of its unit, in Chinese and English."""
     if x["acr_mg_g"] is not None:
-        given = f"{x['acr_mg_g']:g} mg/g"
+        ratio = f"{x['acr_mg_g']:g} mg/g"
         return (
-            f"尿白蛋白/肌酐比值 {given}（KDIGO：A1 < 30、A2 30–300、A3 > 300 mg/g）",
-            f"ACR {given} (KDIGO: A1 < 30, A2 30–300, A3 > 300 mg/g)",
+            f"尿白蛋白/肌酐比值 {ratio}（KDIGO：A1 < 30、A2 30–300、A3 > 300 mg/g）",
+            f"ACR {ratio} (KDIGO: A1 < 30, A2 30–300, A3 > 300 mg/g)",
         )
     per_mmol = x["acr_mg_mmol"]
     grams = per_mmol * MG_G_PER_MG_MMOL
@@ -247,7 +221,7 @@ def _acr_text(x: Mapping[str, Any]) -> tuple[str, str]:
 def _explain_albuminuria(
     value: Any, category: str | None, x: Mapping[str, Any], d: Mapping[str, Any]
 ) -> tuple[str, str]:
-    label = {c.code: c for c in A_CATEGORIES}[str(category)]
+    label = label_of(A_CATEGORIES, category)
     zh, en = _acr_text(x)
     return (
         f"{zh}，属于“{label.label_zh}”。白蛋白尿需在 3–6 个月内 3 次中 2 次异常才能确认。",
@@ -315,17 +289,15 @@ def _ckd_stage(x: Mapping[str, Any], xp: Any) -> Outcome:
     g = g_category(egfr, xp)
     acr, a, _, refused = _acr(x, xp)
     risk = risk_category(g, a, xp)
-    return Outcome(
-        xp.where(refused, math.nan, egfr),
-        xp.where(refused, "", risk),
-        {"g_category": g, "a_category": a, "acr_mg_g": acr},
-    )
+    details = {"g_category": g, "a_category": a, "acr_mg_g": acr}
+    value, category = masked(refused, egfr, risk, xp)
+    return Outcome(value, category, details)
 
 
 def _explain_ckd_stage(
     value: Any, category: str | None, x: Mapping[str, Any], d: Mapping[str, Any]
 ) -> tuple[str, str]:
-    label = {c.code: c for c in RISK_CATEGORIES}[str(category)]
+    label = label_of(RISK_CATEGORIES, category)
     g = "G" + str(d["g_category"])[1:]  # g3a → G3a, as KDIGO writes it
     a = str(d["a_category"]).upper()
     acr_zh, acr_en = _acr_text(x)

@@ -25,6 +25,7 @@ from typing import Any
 from ..inputs import SEX_INPUT
 from ..registry import INTEGER, NUMBER, Category, Input, Model, Outcome, register
 from ..xp import SCALAR
+from ._shared import band, label_of, listed, sex_words
 
 SCORE = "{score}"
 
@@ -50,8 +51,9 @@ def _total(x: Mapping[str, Any], n: int) -> Any:
     return sum(x[f"item_{i}"] for i in range(1, n + 1))
 
 
-def _label(categories: tuple[Category, ...], code: str | None) -> Category:
-    return {c.code: c for c in categories}[str(code)]
+def _screen(details: Mapping[str, Any]) -> tuple[str, str]:
+    """Whether the total reaches the screening cut-off, as the explanation says it."""
+    return ("达到", "positive") if details["screen_positive"] else ("未达到", "negative")
 
 
 # --- PHQ-9 ----------------------------------------------------------------------------------------
@@ -94,10 +96,8 @@ PHQ9_BANDS = {
 
 def _phq9(x: Mapping[str, Any], xp: Any) -> Outcome:
     total = _total(x, 9)
-    category = xp.select(
-        [total < 5, total < 10, total < 15, total < 20],
-        ["minimal", "mild", "moderate", "moderately_severe"],
-        "severe",
+    category = band(
+        total, (5, 10, 15, 20), ("minimal", "mild", "moderate", "moderately_severe", "severe"), xp
     )
     return Outcome(
         total,
@@ -109,16 +109,15 @@ def _phq9(x: Mapping[str, Any], xp: Any) -> Outcome:
 def _explain_phq9(
     value: Any, category: str | None, x: Mapping[str, Any], details: Mapping[str, Any]
 ) -> tuple[str, str]:
-    label = _label(PHQ9_CLASSES, category)
-    band = PHQ9_BANDS[str(category)]
-    screen_zh = "达到" if details["screen_positive"] else "未达到"
-    screen_en = "positive" if details["screen_positive"] else "negative"
+    label = label_of(PHQ9_CLASSES, category)
+    scores = PHQ9_BANDS[str(category)]
+    screen_zh, screen_en = _screen(details)
     zh = (
-        f"PHQ-9 总分 {value:g} 分（满分 27），属于“{label.label_zh}”（{band} 分）；"
+        f"PHQ-9 总分 {value:g} 分（满分 27），属于“{label.label_zh}”（{scores} 分）；"
         f"{screen_zh}筛查阳性界值 ≥ 10 分（Kroenke 2001）。"
     )
     en = (
-        f"PHQ-9 total {value:g} of 27: {label.label_en} ({band}); screen {screen_en} at the "
+        f"PHQ-9 total {value:g} of 27: {label.label_en} ({scores}); screen {screen_en} at the "
         "usual cut-off of ≥ 10 (Kroenke 2001)."
     )
     if details["urgent_alert"]:
@@ -185,23 +184,20 @@ GAD7_BANDS = {"minimal": "0–4", "mild": "5–9", "moderate": "10–14", "sever
 
 def _gad7(x: Mapping[str, Any], xp: Any) -> Outcome:
     total = _total(x, 7)
-    category = xp.select(
-        [total < 5, total < 10, total < 15], ["minimal", "mild", "moderate"], "severe"
-    )
+    category = band(total, (5, 10, 15), ("minimal", "mild", "moderate", "severe"), xp)
     return Outcome(total, category, {"screen_positive": total >= 10})
 
 
 def _explain_gad7(
     value: Any, category: str | None, x: Mapping[str, Any], details: Mapping[str, Any]
 ) -> tuple[str, str]:
-    label = _label(GAD7_CLASSES, category)
-    band = GAD7_BANDS[str(category)]
-    screen_zh = "达到" if details["screen_positive"] else "未达到"
-    screen_en = "positive" if details["screen_positive"] else "negative"
+    label = label_of(GAD7_CLASSES, category)
+    scores = GAD7_BANDS[str(category)]
+    screen_zh, screen_en = _screen(details)
     return (
-        f"GAD-7 总分 {value:g} 分（满分 21），属于“{label.label_zh}”（{band} 分）；"
+        f"GAD-7 总分 {value:g} 分（满分 21），属于“{label.label_zh}”（{scores} 分）；"
         f"{screen_zh}筛查阳性界值 ≥ 10 分（Spitzer 2006）。",
-        f"GAD-7 total {value:g} of 21: {label.label_en} ({band}); screen {screen_en} at the "
+        f"GAD-7 total {value:g} of 21: {label.label_en} ({scores}); screen {screen_en} at the "
         "usual cut-off of ≥ 10 (Spitzer 2006).",
     )
 
@@ -365,9 +361,10 @@ def _psqi(x: Mapping[str, Any], xp: Any) -> Outcome:
 def _explain_psqi(
     value: Any, category: str | None, x: Mapping[str, Any], details: Mapping[str, Any]
 ) -> tuple[str, str]:
-    label = _label(PSQI_CLASSES, category)
-    parts_zh = "、".join(f"{zh} {details[key]:g}" for key, zh, _ in PSQI_COMPONENTS)
-    parts_en = ", ".join(f"{en} {details[key]:g}" for key, _, en in PSQI_COMPONENTS)
+    label = label_of(PSQI_CLASSES, category)
+    parts_zh, parts_en = listed(
+        (f"{zh} {details[key]:g}", f"{en} {details[key]:g}") for key, zh, en in PSQI_COMPONENTS
+    )
     chinese = details["poor_by_chinese_cutoff"]
     return (
         f"PSQI 总分 {value:g} 分（满分 21），属于“{label.label_zh}”（Buysse 1989："
@@ -452,9 +449,9 @@ def _audit_c(x: Mapping[str, Any], xp: Any) -> Outcome:
 def _explain_audit_c(
     value: Any, category: str | None, x: Mapping[str, Any], details: Mapping[str, Any]
 ) -> tuple[str, str]:
-    label = _label(AUDIT_C_CLASSES, category)
+    label = label_of(AUDIT_C_CLASSES, category)
     cutoff = details["cutoff"]
-    sex_zh, sex_en = ("男性", "men") if x["sex"] == "M" else ("女性", "women")
+    sex_zh, sex_en = sex_words(x["sex"])
     zh = (
         f"AUDIT-C 总分 {value:g} 分（满分 12），{sex_zh}阳性界值 ≥ {cutoff} 分，"
         f"结果为“{label.label_zh}”（Bush 1998；女性界值见 Bradley 2003）。"
@@ -721,15 +718,16 @@ def _tcm(x: Mapping[str, Any], xp: Any) -> Outcome:
 
 
 def _types_text(codes: list[str], converted: Mapping[str, Any]) -> tuple[str, str]:
-    zh = "、".join(f"{TCM_NAMES[t][0]}（{converted[t]:.1f}）" for t in codes)
-    en = ", ".join(f"{TCM_NAMES[t][1]} ({converted[t]:.1f})" for t in codes)
-    return zh, en
+    return listed(
+        (f"{TCM_NAMES[t][0]}（{converted[t]:.1f}）", f"{TCM_NAMES[t][1]} ({converted[t]:.1f})")
+        for t in codes
+    )
 
 
 def _explain_tcm(
     value: Any, category: str | None, x: Mapping[str, Any], details: Mapping[str, Any]
 ) -> tuple[str, str]:
-    label = _label(TCM_CLASSES, category)
+    label = label_of(TCM_CLASSES, category)
     converted = details["converted"]
     zh = f"平和质转化分 {value:.1f} 分，判定为“{label.label_zh}”"
     en = f"Balanced-constitution converted score {value:.1f}: {label.label_en}"

@@ -28,9 +28,14 @@ from . import history
 
 MERGE = "records.customer.merge"
 
-# Every row of the record but the customer itself, RecordChange last, so that the history written
-# while folding duplicates moves as well.
-MOVED: tuple[type[models.Model], ...] = tuple(m for m in PERSONAL_MODELS if m is not Customer)
+
+def moved_models() -> tuple[type[models.Model], ...]:
+    """Every model of the record but the customer itself (other apps' too, see
+    records.models.register_personal_model), RecordChange last, so that the history written
+    while folding duplicates moves as well."""
+    return tuple(m for m in PERSONAL_MODELS if m is not Customer)
+
+
 # Basic information the kept record lacks and the dropped one has: carried over, so that a merge
 # never loses a way to reach the customer. Name, sex and birth date stay the kept record's own.
 CARRIED = (
@@ -74,7 +79,7 @@ def merge_customers(actor: Actor, keep: Customer, drop: Customer) -> dict[str, i
                 raise InvalidValue(_("只能合并在册的客户"), field=side, code="merge_status")
         _fold_duplicates(actor, keep, drop)
         carried = _carry_basic_info(actor, keep, drop)
-        counts = {model.__name__: _move(model, keep, drop) for model in MOVED}
+        counts = {model.__name__: _move(model, keep, drop) for model in moved_models()}
         now = timezone.now()
         drop.status = "merged"
         drop.merged_into = keep
