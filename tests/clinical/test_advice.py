@@ -133,3 +133,10 @@ def test_an_id_used_twice_is_refused() -> None:
     }
     with pytest.raises(RuleError, match="used twice"):
         parse_rules({"rule": [one, one]})
+
+
+def test_an_active_fatty_liver_condition_brings_its_diet_rule() -> None:
+    got = advise({}, conditions=["k76.0"])
+    rule = next(a for a in got if a.rule_id == "diet.fatty_liver")
+    assert rule.because_zh == "既往史：脂肪肝（K76.0）" and "不饮酒" in rule.text_zh
+    assert "diet.fatty_liver" not in ids(advise({}, conditions=["I10"]))

@@ -183,3 +183,35 @@ def test_an_input_outside_where_the_model_is_defined_is_refused_not_warned() -> 
         },
     )
     assert (error.field, error.code) == ("age_years", "outside_model")
+
+
+@pytest.mark.parametrize("raw", [[], {}, [1]])
+def test_a_yes_no_input_given_as_a_list_or_object_is_refused_not_a_traceback(raw: object) -> None:
+    error = refusal("bp_class", {"sbp_mmhg": 120, "dbp_mmhg": 70, "bp_treated": raw})
+    assert (error.field, error.code) == ("bp_treated", "boolean")
+
+
+def test_population_sex_reads_every_spelling_one_customer_accepts() -> None:
+    out = calculate_many(
+        "waist_class", {"waist_cm": [86, 86, 86, 86], "sex": ["男", "female", " m ", "x"]}
+    )
+    # 86 cm: central pre-obesity for a man, central obesity for a woman (WS/T 428-2013)
+    assert list(out.category[:3]) == [
+        "pre_central_obesity",
+        "central_obesity",
+        "pre_central_obesity",
+    ]
+    assert list(out.refused) == [False, False, False, True]
+
+
+def test_population_yes_no_numbers_other_than_0_and_1_are_refused() -> None:
+    out = calculate_many(
+        "bp_class", {"sbp_mmhg": [115, 115, 115], "dbp_mmhg": [70, 70, 70], "bp_treated": [0, 1, 2]}
+    )
+    assert list(out.refused) == [False, False, True]
+
+
+def test_a_percentage_typed_into_the_ifcc_key_is_refused() -> None:
+    error = refusal("glycaemic_status", {"hba1c_mmol_mol": 6.5})
+    assert (error.field, error.code) == ("hba1c_mmol_mol", "impossible")
+    assert calculate("glycaemic_status", {"hba1c_mmol_mol": 48}).category == "diabetes_range"

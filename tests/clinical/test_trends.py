@@ -19,11 +19,18 @@ def visits(*values: float, start: int = 2022) -> list[tuple[dt.date, float]]:
 
 
 def test_the_issue_example_finding() -> None:
-    trend = analyse(FPG, visits(5.4, 5.8, 6.3))
-    assert trend.rising_run == 2
-    assert trend.first_crossed == dt.date(2024, 5, 1)
-    assert trend.finding_zh == "空腹血糖连续2次上升，本次首次超过6.1 mmol/L"
-    assert "rose 2 times" in trend.finding_en and "first time" in trend.finding_en
+    # "空腹血糖连续3年上升，今年首次超过6.1 mmol/L": four yearly visits, the last this year
+    trend = analyse(FPG, visits(5.2, 5.4, 5.8, 6.3), today=dt.date(2025, 11, 25))
+    assert trend.rising_run == 3
+    assert trend.first_crossed == dt.date(2025, 5, 1)
+    assert trend.finding_zh == "空腹血糖连续3年上升，今年首次超过6.1 mmol/L"
+    assert "rose 3 years in a row" in trend.finding_en and "first time" in trend.finding_en
+
+
+def test_a_run_over_visits_not_a_year_apart_counts_visits_and_names_the_year() -> None:
+    points = [(dt.date(2024, 1, 5), 5.5), (dt.date(2024, 6, 1), 5.9), (dt.date(2024, 9, 1), 6.4)]
+    trend = analyse(FPG, points, today=dt.date(2026, 1, 1))
+    assert trend.finding_zh == "空腹血糖连续2次上升，2024年首次超过6.1 mmol/L"
 
 
 def test_changes_from_first_and_previous() -> None:
@@ -88,4 +95,4 @@ def test_t_quantiles_come_from_the_table_conservatively() -> None:
 
 def test_falling_runs_are_named() -> None:
     trend = analyse(FPG, visits(6.5, 6.2, 5.9, 5.6))
-    assert trend.falling_run == 3 and "连续3次下降" in trend.finding_zh
+    assert trend.falling_run == 3 and "连续3年下降" in trend.finding_zh

@@ -81,7 +81,7 @@ def test_health_manager_reads_risk_and_trends(page: Any, make_user: Any, institu
     page.click(".c360-tabs >> text=指标趋势")
     page.wait_for_selector("#c360-tab-trends")
     glucose = page.locator("#trend-fasting_glucose")
-    assert "空腹血糖连续2次上升，本次首次超过6.1 mmol/L" in glucose.inner_text()
+    assert "空腹血糖连续2年上升，2024年首次超过6.1 mmol/L" in glucose.inner_text()
     assert glucose.locator("svg.trend-chart circle").count() == 3
     title = glucose.locator("svg.trend-chart circle title").last.text_content()
     assert title == "2024-05-10：6.40 mmol/L"

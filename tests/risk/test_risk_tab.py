@@ -114,3 +114,45 @@ def test_without_the_region_china_par_asks_for_it(
 def test_the_front_desk_gets_404(staff_client: StaffClient, customer: Customer) -> None:
     client, _ = staff_client("front_desk")
     assert client.get(f"/customers/{customer.pk}/?tab=risk").status_code == 404
+
+
+def test_a_diagnosed_diabetic_gets_no_diabetes_risk_score(nurse: Actor, customer: Customer) -> None:
+    inputs = selectors.model_inputs(selectors.record_facts(nurse, customer))
+    assert inputs["diagnosed_diabetes"] is True
+    cdrs = {i.model_id: i for i in assessment.panel(inputs)}["cdrs"]
+    assert cdrs.result is None and cdrs.refused is not None
+
+
+def test_results_in_mg_dl_are_converted_for_the_engine_and_the_trends(
+    nurse: Actor, make_user: Callable[..., User]
+) -> None:
+    c = enrol(
+        nurse, EnrolmentData(name="吴刚", sex="M", birth_date=dt.date(1970, 1, 1), consent=True)
+    )
+    lab(nurse, c, "total_cholesterol", "2093-3", "mg/dL", 232.0)
+    lab(nurse, c, "fasting_glucose", "2345-7", "mmol/L", 5.5)
+    lab(nurse, c, "uric_acid", "3084-1", "furlongs", 7.0)  # an unknown unit is left out
+    facts = selectors.record_facts(nurse, c)
+    assert facts.latest["total_cholesterol"].unit == "mmol/L"
+    assert facts.latest["total_cholesterol"].value == pytest.approx(232 / 38.67)
+    assert facts.series["total_cholesterol"][0][1] == pytest.approx(232 / 38.67)
+    inputs = selectors.model_inputs(facts)
+    assert inputs["total_cholesterol_mmol_l"] == pytest.approx(6.0, abs=0.01)
+    assert "uric_acid_umol_l" not in inputs and "uric_acid" not in facts.series
+
+
+def test_the_lifestyles_activity_gives_the_energy_target_for_advice(
+    nurse: Actor, customer: Customer
+) -> None:
+    own = {"institution_id": customer.institution_id, "customer_id": customer.pk}
+    lifestyle = Lifestyle.objects.for_actor(nurse, "records.clinical.edit").get(customer=customer)
+    history.update(
+        nurse,
+        lifestyle,
+        {"data": {"smoking": {"status": "current"}, "activity": {"per_week": 5, "minutes": 40}}},
+    )
+    del own
+    inputs = selectors.model_inputs(selectors.record_facts(nurse, customer))
+    assert inputs["activity_level"] == "moderate"  # 200 minutes a week
+    found = assessment.findings(assessment.panel(inputs), inputs)
+    assert found["energy_target"].category == "moderate"

@@ -50,7 +50,7 @@ def test_the_tab_shows_findings_charts_and_the_comparison_table(
 ) -> None:
     client, user = staff_client("health_manager")
     html = client.get(tab(customer)).content.decode()
-    assert "收缩压连续2次上升，本次首次超过140 mmHg" in html.replace("mm[Hg]", "mmHg")
+    assert "收缩压连续2年上升，2024年首次超过140 mmHg" in html.replace("mm[Hg]", "mmHg")
     assert html.count('<svg class="trend-chart"') == 2  # systolic and BMI by default
     assert "trend-band" in html and "trend-threshold" in html
     assert "2024-06-01：146 mm[Hg]" in html  # the point's hover title

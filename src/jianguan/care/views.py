@@ -42,8 +42,9 @@ def advice_tab(request: HttpRequest, actor: Actor, customer: Customer) -> dict[s
     }
 
 
-def findings_for(actor: Actor, customer: Customer) -> dict[str, Any]:
-    inputs = risk_selectors.model_inputs(risk_selectors.record_facts(actor, customer))
+def advice_for(actor: Actor, customer: Customer) -> list[rules.Advice]:
+    facts = risk_selectors.record_facts(actor, customer)
+    inputs = risk_selectors.model_inputs(facts)
     from jianguan.accounts.models import Institution
 
     institution = Institution.objects.get(pk=customer.institution_id)
@@ -51,7 +52,8 @@ def findings_for(actor: Actor, customer: Customer) -> dict[str, Any]:
         inputs["north"] = institution.region_north
     if institution.region_urban is not None:
         inputs["urban"] = institution.region_urban
-    return {i.model_id: i.result for i in assessment.panel(inputs) if i.result is not None}
+    findings = assessment.findings(assessment.panel(inputs), inputs)
+    return rules.advise(findings, conditions=facts.conditions)
 
 
 @staff_view(services.APPROVE)
@@ -61,9 +63,7 @@ def advice_draft(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
     if request.method != "POST":
         return redirect(tab_url(customer, "advice"))
     try:
-        services.draft(
-            actor, customer, rules.advise(findings_for(actor, customer)), lang_en=_lang_en()
-        )
+        services.draft(actor, customer, advice_for(actor, customer), lang_en=_lang_en())
     except InvalidValue as exc:
         messages.error(request, str(exc.message))
     else:

@@ -42,6 +42,7 @@ class Rule:
     detail: str = ""
     because_zh: str = ""  # how to name the finding when a detail triggers the rule
     because_en: str = ""
+    conditions: tuple[str, ...] = ()  # ICD-10 codes or blocks of an active condition
 
 
 @dataclass(frozen=True)
@@ -93,14 +94,15 @@ def _rule(raw: Mapping[str, Any]) -> Rule:
         detail=str(when.get("detail", "")),
         because_zh=str(raw.get("because_zh", "")),
         because_en=str(raw.get("because_en", "")),
+        conditions=tuple(str(c).upper() for c in when.get("conditions", ())),
     )
     if rule.domain not in DOMAINS:
         raise ValueError(f"domain must be one of {', '.join(DOMAINS)}")
     if rule.priority not in (1, 2, 3):
         raise ValueError("priority must be 1, 2 or 3")
-    if not rule.always:
+    if not rule.always and not rule.conditions:
         if not rule.model:
-            raise ValueError("`when` needs a model (or always = true)")
+            raise ValueError("`when` needs a model, conditions, or always = true")
         model = get(rule.model)  # UnknownModel names a wrong id
         known = {c.code for c in model.categories}
         unknown = [c for c in rule.categories if c not in known]
@@ -119,9 +121,13 @@ def rules() -> tuple[Rule, ...]:
         return parse_rules(tomllib.load(f), RULES_FILE.name)
 
 
-def _fires(rule: Rule, findings: Mapping[str, Result]) -> Result | bool | None:
+def _fires(
+    rule: Rule, findings: Mapping[str, Result], conditions: tuple[str, ...]
+) -> Result | bool | str | None:
     if rule.always:
         return True
+    if rule.conditions:
+        return next((c for c in conditions if c.startswith(rule.conditions)), None)
     result = findings.get(rule.model)
     if result is None:
         return None
@@ -143,7 +149,12 @@ def _fill(text: str, findings: Mapping[str, Result]) -> str:
     return PLACEHOLDER.sub(value, text)
 
 
-def _because(rule: Rule, result: Result | bool) -> tuple[str, str]:
+def _because(rule: Rule, result: Result | bool | str) -> tuple[str, str]:
+    if isinstance(result, str):  # an ICD-10 code of the history
+        return (
+            f"既往史：{rule.because_zh or result}（{result}）",
+            f"history: {rule.because_en or result} ({result})",
+        )
     if not isinstance(result, Result):
         return "一般健康建议", "general advice for everyone"
     model = get(result.model_id)
@@ -159,13 +170,18 @@ def _because(rule: Rule, result: Result | bool) -> tuple[str, str]:
 
 
 def advise(
-    findings: Mapping[str, Result], rule_set: tuple[Rule, ...] | None = None
+    findings: Mapping[str, Result],
+    rule_set: tuple[Rule, ...] | None = None,
+    *,
+    conditions: tuple[str, ...] | list[str] = (),
 ) -> list[Advice]:
-    """The advice items the findings call for, urgent first, then by domain in rule-file order;
-    a rule needing a value it cannot find (a placeholder) is left out rather than shown blank."""
+    """The advice items the findings and the active conditions (ICD-10 codes) call for, urgent
+    first, then by domain and priority in rule-file order; a rule needing a value it cannot find
+    (a placeholder) is left out rather than shown blank."""
+    codes = tuple(c.strip().upper() for c in conditions)
     items: list[Advice] = []
     for rule in rule_set if rule_set is not None else rules():
-        fired = _fires(rule, findings)
+        fired = _fires(rule, findings, codes)
         if fired is None:
             continue
         if any(findings.get(name) is None for name in PLACEHOLDER.findall(rule.text_zh)):

@@ -99,6 +99,8 @@ def _advice() -> list[str]:
     for rule in rules():
         if rule.always:
             when = "always"
+        elif rule.conditions:
+            when = "condition " + ", ".join(f"`{c}`" for c in rule.conditions)
         elif rule.detail:
             when = f"`{rule.model}` detail `{rule.detail}`"
         else:

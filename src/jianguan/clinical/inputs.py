@@ -88,7 +88,8 @@ HBA1C = Input(
     label_en="HbA1c",
     unit="%",
     also={"hba1c_mmol_mol": units.hba1c_percent},
-    possible=(2, 20),
+    # 3 % is 9 mmol/mol: a percentage typed into the mmol/mol key (6.5 → 2.7 %) is refused
+    possible=(3, 20),
 )
 CREATININE = Input(
     "creatinine_umol_l",

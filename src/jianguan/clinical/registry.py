@@ -279,6 +279,8 @@ def _one_input(spec: Input, given: Mapping[str, Any]) -> Any:
         return sex
     if spec.kind == BOOLEAN:
         norm = raw.strip().lower() if isinstance(raw, str) else raw
+        if not isinstance(norm, str | int | float | bool):
+            norm = None  # a list or an object: never a yes/no
         if norm in _TRUE:
             return True
         if norm in _FALSE:
@@ -287,7 +289,7 @@ def _one_input(spec: Input, given: Mapping[str, Any]) -> Any:
             key, "boolean", f"{key} 应为 true 或 false", f"{key} must be true or false"
         )
     if spec.kind == CHOICE:
-        if raw not in spec.choices:
+        if not isinstance(raw, str) or raw not in spec.choices:
             raise InvalidInput(
                 key,
                 "choice",
@@ -427,10 +429,8 @@ def _column(spec: Input, columns: Mapping[str, Any], n: int) -> tuple[np.ndarray
     if raw.shape != (n,):
         raise InvalidInput(key, "length", "各列长度必须相同", "every column must have one length")
     if spec.kind == SEX:
-        upper = np.char.upper(raw.astype(str))
-        col = np.where(
-            np.isin(upper, ["M", "MALE"]), "M", np.where(np.isin(upper, ["F", "FEMALE"]), "F", "")
-        )
+        words = np.char.lower(np.char.strip(raw.astype(str)))
+        col = np.array([_SEXES.get(w, "") for w in words.tolist()], dtype="<U1")
         return col, col == ""
     if spec.kind == BOOLEAN:
         if raw.dtype.kind in "US":  # "true" / "false" / "是" …, as one customer's input reads them
@@ -438,7 +438,8 @@ def _column(spec: Input, columns: Mapping[str, Any], n: int) -> tuple[np.ndarray
             truthy = np.isin(words, [str(t) for t in _TRUE])
             falsy = np.isin(words, [str(f) for f in _FALSE])
             return truthy, ~(truthy | falsy)
-        return raw.astype(bool), np.zeros(n, dtype=bool)
+        numbers = raw.astype(float)
+        return numbers == 1, ~np.isin(numbers, [0.0, 1.0])  # 2 is no yes/no, as for one customer
     if spec.kind == CHOICE:
         return raw, ~np.isin(raw, spec.choices)
     col = np.asarray(spec.to_canonical(key, raw.astype(float)), dtype=float)

@@ -12,6 +12,7 @@ before was not (or, for the first visit, when it already is).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -141,7 +142,9 @@ def _first_crossed(points: Sequence[Point], line: float | None) -> dt.date | Non
     return None
 
 
-def analyse(indicator: Indicator, values: Iterable[tuple[dt.date, float]]) -> Trend:
+def analyse(
+    indicator: Indicator, values: Iterable[tuple[dt.date, float]], today: dt.date | None = None
+) -> Trend:
     points = one_per_visit(values)
     flags = tuple(_flag(p.value, indicator) for p in points)
     first = points[0].value if points else None
@@ -153,7 +156,7 @@ def analyse(indicator: Indicator, values: Iterable[tuple[dt.date, float]]) -> Tr
     line = indicator.threshold if indicator.threshold is not None else indicator.high
     crossed = _first_crossed(points, line)
     rising, falling = _run(points, True), _run(points, False)
-    zh, en = _finding(indicator, points, rising, falling, crossed, line)
+    zh, en = _finding(indicator, points, rising, falling, crossed, line, today or dt.date.today())
     return Trend(
         indicator=indicator,
         points=points,
@@ -181,6 +184,7 @@ def _finding(
     falling: int,
     crossed: dt.date | None,
     line: float | None,
+    today: dt.date,
 ) -> tuple[str, str]:
     if not points:
         return (f"{ind.label_zh}暂无结果", f"no {ind.label_en} results yet")
@@ -193,12 +197,15 @@ def _finding(
         )
     zh: list[str] = []
     en: list[str] = []
-    if rising >= 2:
-        zh.append(f"{ind.label_zh}连续{rising}次上升")
-        en.append(f"{ind.label_en} rose {rising} times in a row")
-    elif falling >= 2:
-        zh.append(f"{ind.label_zh}连续{falling}次下降")
-        en.append(f"{ind.label_en} fell {falling} times in a row")
+    if rising >= 2 or falling >= 2:
+        run = max(rising, falling)
+        up = rising >= 2
+        # a run over visits one calendar year apart reads as years (连续3年上升)
+        years = [p.when.year for p in points[-(run + 1) :]]
+        yearly = all(b - a == 1 for a, b in itertools.pairwise(years))
+        unit_zh, unit_en = ("年", "years") if yearly else ("次", "visits")
+        zh.append(f"{ind.label_zh}连续{run}{unit_zh}{'上升' if up else '下降'}")
+        en.append(f"{ind.label_en} {'rose' if up else 'fell'} {run} {unit_en} in a row")
     else:
         change = last.value - points[-2].value
         word_zh = "上升" if change > 0 else "下降" if change < 0 else "持平"
@@ -207,8 +214,9 @@ def _finding(
         en.append(f"{ind.label_en} {word_en} since the last visit ({shown})")
     if line is not None and crossed is not None and crossed == last.when:
         limit = f"{line:g} {ind.unit}".strip()
-        zh.append(f"本次首次超过{limit}")
-        en.append(f"above {limit} for the first time")
+        when_zh = "今年" if last.when.year == today.year else f"{last.when.year}年"
+        zh.append(f"{when_zh}首次超过{limit}")
+        en.append(f"above {limit} for the first time ({last.when.year})")
     elif line is not None and last.value > line:
         limit = f"{line:g} {ind.unit}".strip()
         beyond = sum(1 for p in points if p.value > line)

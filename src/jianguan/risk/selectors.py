@@ -18,6 +18,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from jianguan.clinical import units
 from jianguan.core.actors import Actor
 from jianguan.records.models import (
     Customer,
@@ -54,6 +55,21 @@ DIABETES = tuple(f"E{n}" for n in range(10, 15))
 ASCVD = tuple(f"I{n}" for n in range(20, 26)) + tuple(f"I{n}" for n in range(60, 70))
 HYPERTENSION = tuple(f"I{n}" for n in range(10, 16))
 FIRST_DEGREE = {"father", "mother", "sibling", "child"}
+# Results reported in another unit are converted to the catalogue's (clinical/units.py factors).
+UNIT_FACTORS: dict[tuple[str, str], float] = {
+    **{
+        (code, "mg/dL"): 1 / units.CHOLESTEROL_MG_DL_PER_MMOL_L
+        for code in ("total_cholesterol", "hdl_c", "ldl_c")
+    },
+    ("triglycerides", "mg/dL"): 1 / units.TRIGLYCERIDES_MG_DL_PER_MMOL_L,
+    ("fasting_glucose", "mg/dL"): 1 / units.GLUCOSE_MG_DL_PER_MMOL_L,
+    ("creatinine", "mg/dL"): units.CREATININE_UMOL_L_PER_MG_DL,
+    ("uric_acid", "mg/dL"): units.URIC_ACID_UMOL_L_PER_MG_DL,
+}
+CATALOGUE_UNITS = {code: unit for code, unit in (v for v in RESULT_INPUTS.values())}
+# WHO 2020: 150 minutes a week of moderate activity; below it the energy target uses the low
+# activity level (the lifestyle section records sessions and minutes, not their intensity).
+ACTIVE_MINUTES = 150
 PARENTS_SIBLINGS = {"father", "mother", "sibling"}
 
 
@@ -75,6 +91,7 @@ class RecordFacts:
     family: list[tuple[str, str]] = field(default_factory=list)  # (relation, ICD-10 code)
     medications: list[str] = field(default_factory=list)  # current medication names
     smoking: str | None = None  # never / former / current
+    active_minutes: float | None = None  # a week, from the lifestyle section
 
 
 @cache
@@ -113,9 +130,11 @@ def record_facts(actor: Actor, customer: Customer) -> RecordFacts:
         value = obs.value_num
         if isinstance(value, bool) or not isinstance(value, int | float):
             continue
-        facts.latest[obs.local_code] = Latest(float(value), obs.unit, obs.effective)
+        value, unit = _in_catalogue_unit(obs.local_code, obs.unit, float(value))
+        facts.latest[obs.local_code] = Latest(value, unit, obs.effective)
         when = timezone.localtime(obs.effective).date()
-        facts.series.setdefault(obs.local_code, []).append((when, float(value)))
+        if unit == CATALOGUE_UNITS.get(obs.local_code, unit):
+            facts.series.setdefault(obs.local_code, []).append((when, value))
     for item in HistoryItem.objects.for_actor(actor, CLINICAL).filter(
         customer=customer, kind="condition"
     ):
@@ -132,7 +151,18 @@ def record_facts(actor: Actor, customer: Customer) -> RecordFacts:
     data = lifestyle.data if lifestyle is not None and isinstance(lifestyle.data, dict) else {}
     smoking = data.get("smoking") if isinstance(data.get("smoking"), dict) else {}
     facts.smoking = smoking.get("status") if smoking else None
+    activity = data.get("activity") if isinstance(data.get("activity"), dict) else {}
+    per_week, minutes = (activity or {}).get("per_week"), (activity or {}).get("minutes")
+    if isinstance(per_week, int | float) and isinstance(minutes, int | float):
+        facts.active_minutes = float(per_week) * float(minutes)
     return facts
+
+
+def _in_catalogue_unit(code: str, unit: str, value: float) -> tuple[float, str]:
+    factor = UNIT_FACTORS.get((code, unit))
+    if factor is None:
+        return value, unit
+    return value * factor, CATALOGUE_UNITS[code]
 
 
 def _has(codes: list[str], blocks: tuple[str, ...]) -> bool:
@@ -153,6 +183,10 @@ def model_inputs(facts: RecordFacts) -> dict[str, Any]:
     if facts.smoking is not None:
         inputs["smoker"] = facts.smoking == "current"
     inputs["diabetes"] = _has(facts.conditions, DIABETES) or takes(facts, "glucose_lowering")
+    # the diabetes risk score is for people not yet diagnosed: it refuses them (CDRS)
+    inputs["diagnosed_diabetes"] = inputs["diabetes"]
+    if facts.active_minutes is not None:
+        inputs["activity_level"] = "moderate" if facts.active_minutes >= ACTIVE_MINUTES else "low"
     inputs["bp_treated"] = takes(facts, "antihypertensive")
     inputs["family_history_ascvd"] = any(
         rel in PARENTS_SIBLINGS and code.startswith(ASCVD) for rel, code in facts.family

@@ -38,6 +38,7 @@ def trends_tab(request: HttpRequest, actor: Actor, customer: Customer) -> dict[s
         for s in shown
     ]
     return {
+        "lang_en": (translation.get_language() or "").startswith("en"),
         "trend_choices": [
             (code, trend_service.indicator(code, facts.sex, facts.age), code in wanted)
             for code in available
@@ -76,9 +77,8 @@ def risk_tab(request: HttpRequest, actor: Actor, customer: Customer) -> dict[str
     if institution.region_urban is not None:
         inputs["urban"] = institution.region_urban
     items = assessment.panel(inputs)
-    findings = {i.model_id: i.result for i in items if i.result is not None}
     return {
-        "advice": advice.advise(findings),
+        "advice": advice.advise(assessment.findings(items, inputs), conditions=facts.conditions),
         "lang_en": (translation.get_language() or "").startswith("en"),
         "risk_items": items,
         "region_missing": institution.region_north is None or institution.region_urban is None,

@@ -33,6 +33,9 @@ PANEL = (
     "waist_class",
 )
 RISK_MODELS = ("china_par", "pce")
+# Models the advice rules read beside the panel's (clinical/data/advice_rules.toml); the
+# questionnaire scores (PHQ-9, GAD-7, PSQI) join them when responses are kept (issue 6).
+ADVICE_EXTRA = ("energy_target", "who_activity_2020")
 
 
 @dataclass(frozen=True)
@@ -153,3 +156,19 @@ def panel(inputs: Mapping[str, Any]) -> list[PanelItem]:
                     item.what_if = _what_if(model_id, given, item.result)
         items.append(item)
     return items
+
+
+def findings(items: list[PanelItem], inputs: Mapping[str, Any]) -> dict[str, Result]:
+    """What the advice rules see: every panel result, plus the extra models the record can
+    answer (energy need from the lifestyle's activity, WHO activity when it is recorded)."""
+    found = {i.model_id: i.result for i in items if i.result is not None}
+    for model_id in ADVICE_EXTRA:
+        model = clinical.get(model_id)
+        given = _given(model, inputs)
+        if _missing(model, given):
+            continue
+        try:
+            found[model_id] = clinical.calculate(model_id, given)
+        except InvalidInput:
+            continue
+    return found
