@@ -278,3 +278,15 @@ def main() -> list[Result]:
     results += _ascvd(outputs)
     results += _trend()
     return results
+
+
+ANALYSIS = """
+The vectorised run is about a hundred times faster than the per-customer loop of the same
+formulas, and the two agree on every row (value to 1e-11, category and refusal). Most of the
+vectorised time is spent checking and converting the input columns (possible and valid ranges,
+units, refusals), not in the formulas. A first run of this benchmark took 5.01 s: reading the
+sex column translated each of the million values through a Python dictionary; it now checks
+for the usual "M"/"F" column first and translates only the distinct other spellings. The
+`ascvd` package agrees with our Pooled Cohort Equations on every row within its one-decimal
+rounding, for the white and the African-American equations.
+"""

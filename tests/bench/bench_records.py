@@ -45,32 +45,32 @@ from tests.bench.run import ROOT, Result
 
 TITLE = "Customers, lookups and the customer pages (issue 3)"
 ANALYSIS = """
-**The lookups (p95 2–4 ms), the search by phone and every tab of the 360° page meet their
-targets on both databases. The customer list filtered by manager, sex and age misses its target
-(p95 311 ms on SQLite, 153 ms on PostgreSQL); the unfiltered list is close to it (p95 about
-130 ms on both).**
+**Every target is met on both databases: lookups p95 1–2.5 ms, the customer list newest first
+p95 140 ms on SQLite and 74 ms on PostgreSQL, the filtered lists 64–86 ms, the search by phone
+34–38 ms, every tab of the 360° page at most 85 ms.**
 
-Why the filtered list is slow on SQLite: the query filters on manager, sex and a birth-year
-range and sorts by enrolment time, and the planner picks the (institution, birth_year) index for
-the range — `EXPLAIN QUERY PLAN`: `SEARCH records_customer USING INDEX …(institution_id=? AND
-birth_year>? AND birth_year<?)`, then `USE TEMP B-TREE FOR ORDER BY` — so an age filter of 40–60
-reads about a third of all customers, with every encrypted column, twice per page (the capped
-count and the page). Measured by hand on the same 100,000 customers (the selectors alone, not
-part of this run): count 79 ms and page 87 ms; with an extra index on (institution, manager,
-status, sex, birth_year) the plan searches on all five columns and they take 2 ms and 5 ms. A
-sex-and-age filter without a manager reads the same range (count 37 ms, page 92 ms, most of it
-sorting about 17,000 whole rows); an index on (institution, status, created, sex, birth_year,
-manager) did not change SQLite's choice. Selecting the ordered ids first and the 50 rows of the
-page afterwards would keep the encrypted columns out of the sort (not tried).
+What changed since the run before this one, where the filtered list missed (p95 311 ms on
+SQLite, 153 ms on PostgreSQL): the query filtered on manager, sex and a birth-year range and
+sorted by enrolment time, and SQLite's planner took the (institution, birth_year) index for the
+range, then sorted about a third of all customers — whole rows, with every encrypted column —
+in a temporary B-tree, twice per page (the capped count and the page). Now two indexes hold
+every column the list filters and sorts on, (institution, manager, status, sex, birth_year,
+created, id) and (institution, status, sex, birth_year, created, id), and
+`selectors.customer_page` takes the page's 50 ids from the index first and reads only those
+rows afterwards, so the sort never touches an encrypted column. Measured by hand before the
+full run on a copy with 100,000 customers: manager + sex + age p95 237 → 48–56 ms, sex + age
+185 → 48–54 ms.
 
-Where the rest of a list page goes: the unfiltered page's queries and 50 decrypted rows take
-about 40 ms of its 105 ms (p50); the remainder is the session and permission check, the
-template, and the 50 read entries of the ledger appended before the response leaves (D-07). A
-customer's data key stays unwrapped in memory for 60 seconds (core.crypto), so the first page of
-a customer in a minute also reads the key store; random customers out of 100,000 make that the
-usual case here. Lists never count or page past 10,000 rows (selectors.COUNT_CAP).
+Where the rest of a list page goes: its queries and 50 decrypted rows are about a third of the
+time; the remainder is the session and permission check, the template, and the 50 read entries
+of the ledger appended before the response leaves (D-07; their cost is in the ledger section).
+A customer's data key stays unwrapped in memory for 60 seconds (core.crypto), so the first page
+of a customer in a minute also reads the key store; random customers out of 100,000 make that
+the usual case here. Lists never count or page past 10,000 rows (selectors.COUNT_CAP). Not
+measured here: the card-level filter, the age sort, the manager panel page and the search by
+name.
 
-The results table dominates the database (10.2 GiB on SQLite, 5.2 GiB on PostgreSQL): 18
+The results table dominates the database (10.4 GiB on SQLite, 5.3 GiB on PostgreSQL): 20
 columns, UUID keys (32 characters each in SQLite, 16 bytes in PostgreSQL) and eight indexes. The
 build is a benchmark fixture, not the import path: `jianguan demo` inserts its 500 customers
 with plain `bulk_create` in about 8 s.

@@ -96,3 +96,15 @@ def test_t_quantiles_come_from_the_table_conservatively() -> None:
 def test_falling_runs_are_named() -> None:
     trend = analyse(FPG, visits(6.5, 6.2, 5.9, 5.6))
     assert trend.falling_run == 3 and "连续3年下降" in trend.finding_zh
+
+
+HDL = Indicator(
+    "hdl_c", "高密度脂蛋白胆固醇", "HDL-C", "mmol/L", 1.0, None, 2, 1.0, falls_below=True
+)
+
+
+def test_an_indicator_whose_fall_is_the_concern_is_named_when_it_first_drops_below() -> None:
+    trend = analyse(HDL, visits(1.3, 1.1, 0.9), today=dt.date(2024, 12, 1))
+    assert trend.first_crossed == dt.date(2024, 5, 1)
+    assert trend.finding_zh == "高密度脂蛋白胆固醇连续2年下降，今年首次低于1 mmol/L"
+    assert trend.flags == ("", "", "L")

@@ -91,3 +91,13 @@ def test_an_empty_record_says_so(staff_client: StaffClient, make_user: Any) -> N
     c = enrol(nurse, EnrolmentData(name="空记录", sex="M", birth_date=None, consent=True))
     client, _ = staff_client("doctor")
     assert "还没有可以看趋势的检查结果" in client.get(tab(c)).content.decode()
+
+
+def test_the_range_keeps_only_recent_years(staff_client: StaffClient, customer: Customer) -> None:
+    client, _ = staff_client("doctor")
+    this_year = dt.date.today().year
+    html = client.get(f"/customers/{customer.pk}/?tab=trends&years=3").content.decode()
+    kept = [y for y in (2022, 2023, 2024) if y >= this_year - 2]
+    assert html.count("<circle") == 2 * len(kept)  # systolic and BMI, one point a kept year
+    assert 'value="3" selected' in html
+    assert client.get(f"/customers/{customer.pk}/?tab=trends&years=x").status_code == 200

@@ -429,8 +429,12 @@ def _column(spec: Input, columns: Mapping[str, Any], n: int) -> tuple[np.ndarray
     if raw.shape != (n,):
         raise InvalidInput(key, "length", "各列长度必须相同", "every column must have one length")
     if spec.kind == SEX:
-        words = np.char.lower(np.char.strip(raw.astype(str)))
-        col = np.array([_SEXES.get(w, "") for w in words.tolist()], dtype="<U1")
+        text = raw.astype(str)
+        if np.isin(text, ("M", "F")).all():  # the usual column: nothing to translate
+            return text.astype("<U1"), np.zeros(n, dtype=bool)
+        # other spellings (男, female, " m "): translate each distinct one once
+        distinct, where = np.unique(np.char.lower(np.char.strip(text)), return_inverse=True)
+        col = np.array([_SEXES.get(str(w), "") for w in distinct], dtype="<U1")[where]
         return col, col == ""
     if spec.kind == BOOLEAN:
         if raw.dtype.kind in "US":  # "true" / "false" / "是" …, as one customer's input reads them

@@ -50,6 +50,8 @@ class Indicator:
     decimals: int = 1
     # a guideline threshold worth naming when first crossed, e.g. 6.1 for fasting glucose
     threshold: float | None = None
+    # True where falling below the line is the concern (HDL-C, eGFR): crossings go downwards
+    falls_below: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,12 +132,14 @@ def _run(points: Sequence[Point], rising: bool) -> int:
     return run
 
 
-def _first_crossed(points: Sequence[Point], line: float | None) -> dt.date | None:
+def _first_crossed(
+    points: Sequence[Point], line: float | None, below: bool = False
+) -> dt.date | None:
     if line is None:
         return None
     previous_beyond = False
     for p in points:
-        beyond = p.value > line
+        beyond = p.value < line if below else p.value > line
         if beyond and not previous_beyond:
             return p.when
         previous_beyond = beyond
@@ -153,8 +157,9 @@ def analyse(
         last - first if len(points) >= 2 and first is not None and last is not None else None
     )
     change_prev = points[-1].value - points[-2].value if len(points) >= 2 else None
-    line = indicator.threshold if indicator.threshold is not None else indicator.high
-    crossed = _first_crossed(points, line)
+    fallback = indicator.low if indicator.falls_below else indicator.high
+    line = indicator.threshold if indicator.threshold is not None else fallback
+    crossed = _first_crossed(points, line, indicator.falls_below)
     rising, falling = _run(points, True), _run(points, False)
     zh, en = _finding(indicator, points, rising, falling, crossed, line, today or dt.date.today())
     return Trend(
@@ -215,11 +220,13 @@ def _finding(
     if line is not None and crossed is not None and crossed == last.when:
         limit = f"{line:g} {ind.unit}".strip()
         when_zh = "今年" if last.when.year == today.year else f"{last.when.year}年"
-        zh.append(f"{when_zh}首次超过{limit}")
-        en.append(f"above {limit} for the first time ({last.when.year})")
-    elif line is not None and last.value > line:
+        word_zh, word_en = ("低于", "below") if ind.falls_below else ("超过", "above")
+        zh.append(f"{when_zh}首次{word_zh}{limit}")
+        en.append(f"{word_en} {limit} for the first time ({last.when.year})")
+    elif line is not None and (last.value < line if ind.falls_below else last.value > line):
         limit = f"{line:g} {ind.unit}".strip()
-        beyond = sum(1 for p in points if p.value > line)
-        zh.append(f"已{beyond}次高于{limit}")
-        en.append(f"above {limit} at {beyond} visits")
+        below = ind.falls_below
+        beyond = sum(1 for p in points if (p.value < line if below else p.value > line))
+        zh.append(f"已{beyond}次{'低于' if below else '高于'}{limit}")
+        en.append(f"{'below' if below else 'above'} {limit} at {beyond} visits")
     return "，".join(zh), "; ".join(en)

@@ -4,10 +4,11 @@ checked the customer and the tab's capability and writes the read entry (D-07)."
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from jianguan.clinical import advice
@@ -19,10 +20,21 @@ from .services import assessment
 from .services import trends as trend_service
 
 MAX_SHOWN = 8
+RANGES = (3, 5, 10)  # the last N years; 0 is every visit
 
 
 def trends_tab(request: HttpRequest, actor: Actor, customer: Customer) -> dict[str, Any]:
     facts = selectors.record_facts(actor, customer)
+    try:
+        span = int(request.GET.get("years", "0"))
+    except ValueError:
+        span = 0
+    span = span if span in RANGES else 0
+    if span:
+        since = dt.date(timezone.localdate().year - span + 1, 1, 1)
+        facts.series = {
+            code: [(d, v) for d, v in values if d >= since] for code, values in facts.series.items()
+        }
     available = trend_service.available(facts)
     wanted = [c for c in request.GET.getlist("show") if c in available][:MAX_SHOWN]
     if not wanted:
@@ -52,6 +64,8 @@ def trends_tab(request: HttpRequest, actor: Actor, customer: Customer) -> dict[s
             for s in shown
         ],
         "trend_years": years,
+        "trend_span": span,
+        "trend_ranges": RANGES,
         "trend_table": table,
     }
 

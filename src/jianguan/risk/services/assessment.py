@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jianguan import clinical
+from jianguan.clinical.models.cardiovascular import REFERENCE_SBP, REFERENCE_TC
 from jianguan.clinical.registry import Input, InvalidInput, Result
 
 # The panel, in the order a health manager reads it: cardiovascular risk first (China-PAR is
@@ -83,26 +84,29 @@ def _missing(model: clinical.registry.Model, given: Mapping[str, Any]) -> list[I
 def scenarios(inputs: Mapping[str, Any]) -> list[Scenario]:
     """The changes worth showing for this customer: only targets not yet reached.
 
-    Targets, named in the label so that the screen makes no claim beyond the number: systolic
-    BP 130 mmHg (中国高血压防治指南 2018: < 130/80 where tolerated for those at high risk),
-    total cholesterol 5.2 mmol/L (the 合适 limit of 中国血脂管理指南 2023), no smoking.
+    Targets are the engine's own reference levels, the ones its explanations name
+    (clinical/models/cardiovascular.py: SBP 120 mmHg, TC 5.2 mmol/L), and no smoking; each is
+    named in its label, so the screen claims nothing beyond the number.
     """
     found: list[Scenario] = []
     sbp = inputs.get("sbp_mmhg")
-    if isinstance(sbp, int | float) and sbp > 130:
+    if isinstance(sbp, int | float) and sbp > REFERENCE_SBP:
         found.append(
             Scenario(
-                "bp", "收缩压降至 130 mmHg", "systolic BP down to 130 mmHg", {"sbp_mmhg": 130.0}
+                "bp",
+                f"收缩压降至 {REFERENCE_SBP:g} mmHg",
+                f"systolic BP down to {REFERENCE_SBP:g} mmHg",
+                {"sbp_mmhg": REFERENCE_SBP},
             )
         )
     tc = inputs.get("total_cholesterol_mmol_l")
-    if isinstance(tc, int | float) and tc > 5.2:
+    if isinstance(tc, int | float) and tc > REFERENCE_TC:
         found.append(
             Scenario(
                 "cholesterol",
-                "总胆固醇降至 5.2 mmol/L",
-                "total cholesterol down to 5.2 mmol/L",
-                {"total_cholesterol_mmol_l": 5.2},
+                f"总胆固醇降至 {REFERENCE_TC:g} mmol/L",
+                f"total cholesterol down to {REFERENCE_TC:g} mmol/L",
+                {"total_cholesterol_mmol_l": REFERENCE_TC},
             )
         )
     if inputs.get("smoker") is True:

@@ -25,7 +25,9 @@ THRESHOLDS = {
     "uric_acid": 420.0,
     "bmi": 24.0,
     "hba1c": 6.5,
+    "hdl_c": 1.0,  # 降低 below 1.0 mmol/L (中国血脂管理指南 2023): the concern is falling
 }
+FALLS_BELOW = {"hdl_c"}
 DEFAULT_SHOWN = ("systolic", "fasting_glucose", "total_cholesterol", "uric_acid", "bmi")
 
 
@@ -49,6 +51,7 @@ def indicator(code: str, sex: str, age: int | None) -> Indicator | None:
         high=high,
         decimals=item.decimals,
         threshold=THRESHOLDS.get(code),
+        falls_below=code in FALLS_BELOW,
     )
 
 
