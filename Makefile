@@ -29,6 +29,7 @@ run: $(STAMP)
 	$(BIN)/jianguan migrate --no-input -v 0
 	$(BIN)/jianguan keys init
 	$(BIN)/jianguan collectstatic --no-input -v 0
+	$(BIN)/jianguan forms install-builtins
 	$(BIN)/jianguan demo --if-empty
 	$(BIN)/jianguan serve --host $(HOST) --port $(PORT)
 

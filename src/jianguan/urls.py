@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("jianguan.records.urls")),
     path("", include("jianguan.risk.urls")),
     path("", include("jianguan.care.urls")),
+    path("", include("jianguan.questionnaires.urls")),
     path("", include("jianguan.web.urls")),
 ]
 

@@ -147,3 +147,26 @@ def full_record(actor: Actor, customer: Customer, tag: str) -> None:
             source="中国居民膳食指南（2022）",
         ),
     )
+    from jianguan.questionnaires.models import FormDefinition, FormResponse
+
+    form, _ = FormDefinition.objects.get_or_create(
+        institution=None,
+        code="records-test-form",
+        version=1,
+        defaults={
+            "status": "published",
+            "title": "测试问卷",
+            "questionnaire": {"resourceType": "Questionnaire", "name": "records-test-form"},
+        },
+    )
+    add(
+        actor,
+        FormResponse(
+            **own,
+            definition=form,
+            status="completed",
+            answers={"q1": [f"{tag}回答"]},
+            scores={"total": 1},
+            authored=WHEN,
+        ),
+    )

@@ -17,6 +17,7 @@ from jianguan.accounts.actors import actor_for
 from jianguan.accounts.decorators import staff_view
 from jianguan.clinical import advice as rules
 from jianguan.core.actors import Actor
+from jianguan.questionnaires.services.responses import latest_results
 from jianguan.records.errors import InvalidValue
 from jianguan.records.models import Customer
 from jianguan.records.views.common import customer_or_404, deny, tab_url
@@ -52,7 +53,9 @@ def advice_for(actor: Actor, customer: Customer) -> list[rules.Advice]:
         inputs["north"] = institution.region_north
     if institution.region_urban is not None:
         inputs["urban"] = institution.region_urban
-    findings = assessment.findings(assessment.panel(inputs), inputs)
+    findings = assessment.findings(
+        assessment.panel(inputs), inputs, latest_results(actor, customer)
+    )
     return rules.advise(findings, conditions=facts.conditions)
 
 

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "jianguan.records",
     "jianguan.risk",
     "jianguan.care",
+    "jianguan.questionnaires",
     "jianguan.web",
 ]
 

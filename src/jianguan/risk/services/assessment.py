@@ -35,7 +35,7 @@ PANEL = (
 )
 RISK_MODELS = ("china_par", "pce")
 # Models the advice rules read beside the panel's (clinical/data/advice_rules.toml); the
-# questionnaire scores (PHQ-9, GAD-7, PSQI) join them when responses are kept (issue 6).
+# questionnaire scores join them from the customer's responses.
 ADVICE_EXTRA = ("energy_target", "who_activity_2020")
 
 
@@ -162,10 +162,16 @@ def panel(inputs: Mapping[str, Any]) -> list[PanelItem]:
     return items
 
 
-def findings(items: list[PanelItem], inputs: Mapping[str, Any]) -> dict[str, Result]:
-    """What the advice rules see: every panel result, plus the extra models the record can
-    answer (energy need from the lifestyle's activity, WHO activity when it is recorded)."""
+def findings(
+    items: list[PanelItem],
+    inputs: Mapping[str, Any],
+    scored: Mapping[str, Result] | None = None,
+) -> dict[str, Result]:
+    """What the advice rules see: every panel result, the extra models the record can answer
+    (energy need from the lifestyle's activity, WHO activity when it is recorded), and the
+    newest questionnaire scores (`scored`: PHQ-9, GAD-7 … from questionnaires.services)."""
     found = {i.model_id: i.result for i in items if i.result is not None}
+    found.update(scored or {})
     for model_id in ADVICE_EXTRA:
         model = clinical.get(model_id)
         given = _given(model, inputs)
