@@ -690,7 +690,7 @@ def test_an_impossible_systolic_is_shown_next_to_its_field(
     client, user = staff_client("nurse")
     response = client.post(url(customer, "vitals/"), {"systolic": "400", "diastolic": "80"})
     assert response.status_code == 200
-    assert "收缩压应在 50–300 mm[Hg] 之间" in field_errors(body(response), "systolic")
+    assert "收缩压应在 50–300 mmHg 之间" in field_errors(body(response), "systolic")
     assert not Observation.objects.for_actor(actor(user), CLINICAL).exists()
 
 

@@ -50,10 +50,10 @@ def test_the_tab_shows_findings_charts_and_the_comparison_table(
 ) -> None:
     client, user = staff_client("health_manager")
     html = client.get(tab(customer)).content.decode()
-    assert "收缩压连续2年上升，2024年首次超过140 mmHg" in html.replace("mm[Hg]", "mmHg")
+    assert "收缩压连续2年上升，2024年首次超过140 mmHg" in html
     assert html.count('<svg class="trend-chart"') == 2  # systolic and BMI by default
     assert "trend-band" in html and "trend-threshold" in html
-    assert "2024-06-01：146 mm[Hg]" in html  # the point's hover title
+    assert "2024-06-01：146 mmHg" in html  # the point's hover title
     assert "多指标对比" in html and ">2022<" in html
     assert AuditEntry.objects.filter(
         action="customer.view", actor_id=user.pk, resource_type="customer.trends"
@@ -101,3 +101,12 @@ def test_the_range_keeps_only_recent_years(staff_client: StaffClient, customer: 
     assert html.count("<circle") == 2 * len(kept)  # systolic and BMI, one point a kept year
     assert 'value="3" selected' in html
     assert client.get(f"/customers/{customer.pk}/?tab=trends&years=x").status_code == 200
+
+
+def test_a_one_sided_reference_reads_as_at_most() -> None:
+    from jianguan.risk.services.trends import indicator, reference_text
+
+    tc = indicator("total_cholesterol", "M", 50)
+    fpg = indicator("fasting_glucose", "M", 50)
+    assert tc is not None and fpg is not None
+    assert reference_text(tc) == "≤ 5.20" and reference_text(fpg) == "3.90–6.10"

@@ -60,6 +60,7 @@ def trends_tab(request: HttpRequest, actor: Actor, customer: Customer) -> dict[s
                 "trend": s.trend,
                 "chart": mark_safe(s.chart),  # noqa: S308 — built by risk.charts, every text escaped
                 "slope": s.trend.slope,
+                "reference": trend_service.reference_text(s.trend.indicator),
             }
             for s in shown
         ],

@@ -42,6 +42,20 @@ VITALS: dict[str, Vital] = {
 }
 BMI = Vital("bmi", "体质指数", "39156-5", "kg/m2", 5, 100, 1)
 
+# How a UCUM unit is written for people, in either language (the stored code stays UCUM, as
+# FHIR wants it).
+UNIT_DISPLAY = {
+    "mm[Hg]": "mmHg",
+    "kg/m2": "kg/m²",
+    "umol/L": "µmol/L",
+    "10*9/L": "×10⁹/L",
+    "10*12/L": "×10¹²/L",
+}
+
+
+def display_unit(ucum: str) -> str:
+    return UNIT_DISPLAY.get(ucum, ucum)
+
 
 def parse_vital(key: str, text: str) -> Decimal:
     """One value within its bounds, rounded to its precision; InvalidValue names the field."""
@@ -59,7 +73,7 @@ def parse_vital(key: str, text: str) -> Decimal:
                 "label": _(vital.label),
                 "low": vital.low,
                 "high": vital.high,
-                "unit": vital.unit,
+                "unit": display_unit(vital.unit),
             },
             field=key,
             code="out_of_range",

@@ -23,6 +23,7 @@ from .. import catalog, selectors
 from .. import identifiers as ids
 from ..forms.choices import CARD_EVENT_LABELS, SEX_LABELS, SOURCE_CHANNEL_LABELS, id_type_label
 from ..models import Customer, HistoryItem, Observation, Visit
+from ..services import observations
 from ..services import sections as sec
 from .common import (
     CLINICAL,
@@ -348,7 +349,7 @@ def observation_row(obs: Observation) -> dict[str, Any]:
         "loinc": obs.loinc,
         "local_code": obs.local_code,
         "value": value,
-        "unit": obs.unit,
+        "unit": observations.display_unit(obs.unit),
         "ref": ref,
         "flag": flag if flag in FLAG_LABELS else "",
         "flag_label": FLAG_LABELS.get(flag, ""),

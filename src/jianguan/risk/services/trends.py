@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from jianguan.clinical.trends import Indicator, Trend, analyse
 from jianguan.records import catalog
+from jianguan.records.services.observations import display_unit
 
 from ..charts import Series, line_chart
 from ..selectors import RecordFacts
@@ -46,7 +47,7 @@ def indicator(code: str, sex: str, age: int | None) -> Indicator | None:
         code=code,
         label_zh=item.name,
         label_en=code.replace("_", " "),
-        unit=item.unit,
+        unit=display_unit(item.unit),
         low=low,
         high=high,
         decimals=item.decimals,
@@ -82,3 +83,18 @@ def trends(facts: RecordFacts, codes: list[str]) -> list[ShownTrend]:
         )
         shown.append(ShownTrend(trend, chart))
     return shown
+
+
+def reference_text(ind: Indicator) -> str:
+    """The printed range as a reader expects it: 3.9–6.1, ≤ 5.2 or ≥ 1.0."""
+
+    def shown(value: float) -> str:
+        return f"{value:.{ind.decimals}f}"
+
+    if ind.low is not None and ind.high is not None:
+        return f"{shown(ind.low)}–{shown(ind.high)}"
+    if ind.high is not None:
+        return f"≤ {shown(ind.high)}"
+    if ind.low is not None:
+        return f"≥ {shown(ind.low)}"
+    return ""
