@@ -190,3 +190,12 @@ def test_another_institution_reads_no_response(
     stranger = actor_for_user(make_user("health_manager", inst=other_institution))
     assert responses.latest_results(stranger, customer) == {}
     assert responses.latest_results(manager, customer)["gad7"].category == "mild"
+
+
+def test_the_risk_tab_advice_reads_the_newest_questionnaire(
+    builtins: dict[str, FormDefinition], manager: Actor, customer: Customer, staff_client
+) -> None:  # type: ignore[no-untyped-def]
+    responses.submit(manager, customer, builtins["phq9"], phq9(*([NOT_AT_ALL] * 8), SEVERAL))
+    client, _ = staff_client("doctor")
+    html = client.get(f"/customers/{customer.pk}/?tab=risk").content.decode()
+    assert "第 9 题得分大于 0" in html  # the urgent mental-health advice, with its trigger

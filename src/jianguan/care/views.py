@@ -15,13 +15,10 @@ from django.utils.translation import gettext
 
 from jianguan.accounts.actors import actor_for
 from jianguan.accounts.decorators import staff_view
-from jianguan.clinical import advice as rules
 from jianguan.core.actors import Actor
-from jianguan.questionnaires.services.responses import latest_results
 from jianguan.records.errors import InvalidValue
 from jianguan.records.models import Customer
 from jianguan.records.views.common import customer_or_404, deny, tab_url
-from jianguan.risk import selectors as risk_selectors
 from jianguan.risk.services import assessment
 
 from . import services
@@ -43,22 +40,6 @@ def advice_tab(request: HttpRequest, actor: Actor, customer: Customer) -> dict[s
     }
 
 
-def advice_for(actor: Actor, customer: Customer) -> list[rules.Advice]:
-    facts = risk_selectors.record_facts(actor, customer)
-    inputs = risk_selectors.model_inputs(facts)
-    from jianguan.accounts.models import Institution
-
-    institution = Institution.objects.get(pk=customer.institution_id)
-    if institution.region_north is not None:
-        inputs["north"] = institution.region_north
-    if institution.region_urban is not None:
-        inputs["urban"] = institution.region_urban
-    findings = assessment.findings(
-        assessment.panel(inputs), inputs, latest_results(actor, customer)
-    )
-    return rules.advise(findings, conditions=facts.conditions)
-
-
 @staff_view(services.APPROVE)
 def advice_draft(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
     actor = actor_for(request)
@@ -66,7 +47,9 @@ def advice_draft(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
     if request.method != "POST":
         return redirect(tab_url(customer, "advice"))
     try:
-        services.draft(actor, customer, advice_for(actor, customer), lang_en=_lang_en())
+        services.draft(
+            actor, customer, assessment.assess(actor, customer).advice, lang_en=_lang_en()
+        )
     except InvalidValue as exc:
         messages.error(request, str(exc.message))
     else:

@@ -11,7 +11,6 @@ from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
-from jianguan.clinical import advice
 from jianguan.core.actors import Actor
 from jianguan.records.models import Customer
 
@@ -84,24 +83,11 @@ def _cell(shown: trend_service.ShownTrend, year: int) -> dict[str, str]:
 
 
 def risk_tab(request: HttpRequest, actor: Actor, customer: Customer) -> dict[str, Any]:
-    facts = selectors.record_facts(actor, customer)
-    inputs = selectors.model_inputs(facts)
-    institution = customer_institution(customer)
-    if institution.region_north is not None:
-        inputs["north"] = institution.region_north
-    if institution.region_urban is not None:
-        inputs["urban"] = institution.region_urban
-    items = assessment.panel(inputs)
+    done = assessment.assess(actor, customer)
     return {
-        "advice": advice.advise(assessment.findings(items, inputs), conditions=facts.conditions),
+        "advice": done.advice,
         "lang_en": (translation.get_language() or "").startswith("en"),
-        "risk_items": items,
-        "region_missing": institution.region_north is None or institution.region_urban is None,
-        "risk_inputs": inputs,
+        "risk_items": done.items,
+        "region_missing": done.region_missing,
+        "risk_inputs": done.inputs,
     }
-
-
-def customer_institution(customer: Customer) -> Any:
-    from jianguan.accounts.models import Institution
-
-    return Institution.objects.get(pk=customer.institution_id)

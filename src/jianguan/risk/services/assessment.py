@@ -14,8 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jianguan import clinical
+from jianguan.clinical.advice import Advice, advise
 from jianguan.clinical.models.cardiovascular import REFERENCE_SBP, REFERENCE_TC
 from jianguan.clinical.registry import Input, InvalidInput, Result
+from jianguan.core.actors import Actor
+from jianguan.records.models import Customer
+
+from .. import selectors
+from ..selectors import RecordFacts
 
 # The panel, in the order a health manager reads it: cardiovascular risk first (China-PAR is
 # the Chinese guideline's model; PCE for comparison), then diabetes, kidney, and the
@@ -182,3 +188,38 @@ def findings(
         except InvalidInput:
             continue
     return found
+
+
+@dataclass
+class Assessment:
+    """One customer's risk panel and the advice its findings call for (risk tab, advice drafts)."""
+
+    facts: RecordFacts
+    inputs: dict[str, Any]
+    items: list[PanelItem]
+    advice: list[Advice]
+    region_missing: bool
+
+
+def assess(actor: Actor, customer: Customer) -> Assessment:
+    """The record's inputs, the institution's region for China-PAR, the panel, and the advice
+    rules over the panel, the extra models and the newest questionnaire scores."""
+    from jianguan.accounts.models import Institution
+    from jianguan.questionnaires.services.responses import latest_results
+
+    facts = selectors.record_facts(actor, customer)
+    inputs = selectors.model_inputs(facts)
+    institution = Institution.objects.get(pk=customer.institution_id)
+    if institution.region_north is not None:
+        inputs["north"] = institution.region_north
+    if institution.region_urban is not None:
+        inputs["urban"] = institution.region_urban
+    items = panel(inputs)
+    found = findings(items, inputs, latest_results(actor, customer))
+    return Assessment(
+        facts=facts,
+        inputs=inputs,
+        items=items,
+        advice=advise(found, conditions=facts.conditions),
+        region_missing=institution.region_north is None or institution.region_urban is None,
+    )
